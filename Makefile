@@ -1,0 +1,60 @@
+# Kramar: `make run` starts everything, `make test` checks everything.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := PYTHONPATH=. $(VENV)/bin/rasa
+VENV_STAMP := $(VENV)/.installed-$(shell sha1sum requirements/requirements.lock | cut -c1-12)
+MODEL := models/kramar.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data bot/nlu -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+
+# Python 3.10: on PATH (pyenv reads .python-version), else any pyenv 3.10, else the system's.
+PYTHON_310 := $(firstword $(foreach p,python3.10 $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) /usr/bin/python3.10,\
+	$(shell $(p) -c 'import sys; assert sys.version_info[:2] == (3, 10); print(sys.executable)' 2>/dev/null)))
+
+.PHONY: help setup train run test lint types clean
+
+help:
+	@echo "make run    set up, train if needed, start the whole assistant"
+	@echo "make test   set up and run every check (ruff, rasa data validate, pytest)"
+	@echo "make lint | types | train | clean"
+
+$(VENV_STAMP): requirements/requirements.lock
+	@if [ -z "$(PYTHON_310)" ]; then \
+		echo "step 'python': Python 3.10 was not found. Install it, e.g. 'pyenv install 3.10.13' or 'apt-get install python3.10', then retry." >&2; exit 1; fi
+	@echo "step 'setup': creating $(VENV) with $(PYTHON_310) and installing the locked dependencies..."
+	@rm -rf $(VENV) && $(PYTHON_310) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+		-r requirements/requirements.lock 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2) \
+		|| { echo "step 'setup': installing dependencies failed (see above)." >&2; exit 1; }
+	@$(PY) -m pip check >/dev/null || { $(PY) -m pip check; echo "step 'setup': dependency conflict." >&2; exit 1; }
+	@touch $@
+
+setup: $(VENV_STAMP)
+
+# Rasa's own fingerprint skips training when nothing relevant changed.
+$(MODEL): $(VENV_STAMP) $(TRAINING_INPUTS)
+	@echo "step 'train': training the model (a few minutes the first time)..."
+	@$(RASA) train --fixed-model-name kramar --out models --quiet \
+		|| { echo "step 'train': training failed (see above)." >&2; exit 1; }
+	@touch $@
+
+train: $(MODEL)
+
+run: $(MODEL)
+	@PYTHONPATH=. $(PY) -m bot.launcher
+
+lint: $(VENV_STAMP)
+	$(VENV)/bin/ruff check .
+
+types: $(VENV_STAMP)
+	$(VENV)/bin/mypy bot actions
+
+test: $(MODEL)
+	$(VENV)/bin/ruff check .
+	$(RASA) data validate --quiet
+	PYTHONPATH=. $(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) models .rasa var reports results .pytest_cache .ruff_cache .mypy_cache

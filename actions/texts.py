@@ -1,0 +1,45 @@
+"""Formatting of dates, money and item lists in the customer's language.
+
+The sentences themselves live in domain.yml (one variation per language);
+these helpers only fill their placeholders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+from rasa_sdk import Tracker
+
+LANGUAGES = ("en", "uk", "pl")
+DEFAULT_LANGUAGE = "en"
+_LOCALES = {"en": "en_GB", "uk": "uk_UA", "pl": "pl_PL"}
+
+
+def language_of(tracker: Tracker) -> str:
+    language = tracker.get_slot("language")
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def date_text(when: datetime | None, language: str) -> str:
+    if when is None:
+        return ""
+    return format_date(when.date(), format="long", locale=_LOCALES[language])
+
+
+def money_text(amount: str, currency: str, language: str) -> str:
+    try:
+        value = Decimal(amount)
+    except (InvalidOperation, ValueError):
+        return f"{amount} {currency}".strip()
+    if not currency:
+        return str(value)
+    return format_currency(value, currency, locale=_LOCALES[language])
+
+
+def items_text(items: Iterable[tuple[str, int]]) -> str:
+    """`Sneakers ×2, Socks` for (name, quantity) pairs."""
+    return ", ".join(name if qty == 1 else f"{name} ×{qty}" for name, qty in items)

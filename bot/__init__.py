@@ -1,0 +1,1 @@
+"""Kramar: a customer-service assistant for online shops, built on Rasa."""

@@ -1,0 +1,1 @@
+"""Rasa input channels that Kramar loads through credentials.yml."""

@@ -1,0 +1,130 @@
+"""Rasa's REST channel, hardened: bad input gets a clear answer, never silence.
+
+Same URL and wire format as Rasa's own `rest` channel
+(`POST /webhooks/rest/webhook` with `{"sender": ..., "message": ...}`), plus:
+- malformed requests get a 400 with a JSON message instead of a stack trace;
+- an empty message becomes the `/empty_message` intent, so the bot asks again;
+- typed text cannot smuggle intents with entities (`/inform{"email": ...}`):
+  only a bare `/intent` payload, as buttons send, is passed through;
+- when a turn produced no reply at all (Rasa drops an action's events silently
+  when the action server fails), the customer gets an apology in their language.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from asyncio import CancelledError
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+MAX_SENDER_LENGTH = 128
+MAX_MESSAGE_LENGTH = 20_000
+BUTTON_PAYLOAD = re.compile(r"^/[a-z_]+$")
+EMPTY_MESSAGE_INTENT = "/empty_message"
+APOLOGY_RESPONSE = "utter_technical_problem"
+
+
+def _bad_request(message: str) -> HTTPResponse:
+    return response.json(
+        {"error": "bad_request", "message": message}, status=HTTPStatus.BAD_REQUEST
+    )
+
+
+def clean_text(text: str) -> str:
+    """The text Rasa should see for what the customer typed."""
+    if not text.strip():
+        return EMPTY_MESSAGE_INTENT
+    if text.startswith("/") and not BUTTON_PAYLOAD.match(text):
+        return text.lstrip("/") or EMPTY_MESSAGE_INTENT
+    return text
+
+
+class GuardedRestInput(RestInput):
+    """`/webhooks/rest/webhook`, validating input and never answering with silence."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        webhook = Blueprint("kramar_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except Exception:  # Sanic raises several types for undecodable bodies
+                return _bad_request("The body must be JSON.")
+            if not isinstance(body, dict):
+                return _bad_request('The body must be a JSON object like {"sender": "...", "message": "..."}.')
+            sender, text = body.get("sender"), body.get("message", "")
+            metadata = body.get("metadata")
+            if not isinstance(sender, str) or not sender.strip():
+                return _bad_request('"sender" must be a non-empty string.')
+            if len(sender) > MAX_SENDER_LENGTH:
+                return _bad_request(f'"sender" must be at most {MAX_SENDER_LENGTH} characters.')
+            if text is None:
+                text = ""
+            if not isinstance(text, str):
+                return _bad_request('"message" must be a string.')
+            if len(text) > MAX_MESSAGE_LENGTH:
+                return _bad_request(f'"message" must be at most {MAX_MESSAGE_LENGTH} characters.')
+            if metadata is not None and not isinstance(metadata, dict):
+                return _bad_request('"metadata" must be a JSON object.')
+
+            collector = CollectingOutputChannel()
+            message = UserMessage(
+                clean_text(text),
+                collector,
+                sender,
+                input_channel=self.name(),
+                metadata=metadata,
+            )
+            try:
+                await on_new_message(message)
+            except CancelledError:
+                logger.error("Turn for %s timed out.", sender)
+            except Exception:
+                logger.exception("Turn for %s failed.", sender)
+            if not collector.messages:
+                collector.messages.append(await _apology(request, sender))
+            return response.json(collector.messages)
+
+        return webhook
+
+
+async def _apology(request: Request, sender: str) -> dict[str, Any]:
+    """The apology response, rendered in the conversation's language."""
+    fallback = {
+        "recipient_id": sender,
+        "text": "Sorry, something went wrong on my side. Please try again in a moment.",
+    }
+    try:
+        agent = request.app.ctx.agent
+        tracker = await agent.tracker_store.get_or_create_tracker(sender)
+        rendered = await agent.processor.nlg.generate(
+            APOLOGY_RESPONSE, tracker, "rest"
+        )
+    except Exception:
+        logger.exception("Could not render the apology for %s.", sender)
+        return fallback
+    if not rendered:
+        return fallback
+    rendered = {k: v for k, v in rendered.items() if v not in (None, [], {})}
+    return {"recipient_id": sender, **rendered}

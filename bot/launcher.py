@@ -1,0 +1,277 @@
+"""Starts and supervises Kramar's processes: `python -m bot.launcher`.
+
+One process per room (shop backend, action server, Rasa), each logging to its
+own file under var/log. The launcher checks ports first, waits until every
+service answers its health check, prints the URLs, and stops everything
+cleanly on Ctrl-C, on SIGTERM, or when one of them dies. The tests start the
+same `Stack` on other ports.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from bot.settings import PROJECT_ROOT, VAR_DIR, Settings
+
+ENV_FILE = PROJECT_ROOT / ".env"
+GENERATED_SECRETS = ("RASA_TOKEN", "SHOP_API_KEY")
+
+
+class LaunchError(Exception):
+    """A step of the start-up failed; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    port_variable: str
+    port: int
+    command: list[str]
+    health_url: str
+    start_timeout: float
+
+
+def load_environment(env_file: Path = ENV_FILE) -> dict[str, str]:
+    """The process environment over `.env`, with missing secrets generated.
+
+    Secrets are never in git: the first run writes random ones to `.env`
+    (git-ignored, readable only by its owner) so later runs reuse them.
+    """
+    env = {**{k: v for k, v in dotenv_values(env_file).items() if v is not None}}
+    env.update(os.environ)
+    missing = [name for name in GENERATED_SECRETS if not env.get(name)]
+    if missing:
+        with env_file.open("a", encoding="utf-8") as handle:
+            for name in missing:
+                env[name] = secrets.token_urlsafe(24)
+                handle.write(f"{name}={env[name]}\n")
+        env_file.chmod(0o600)
+        print(f"Generated {', '.join(missing)} in {env_file.name} (kept out of git).")
+    return env
+
+
+def model_path(env: Mapping[str, str]) -> Path:
+    path = Path(env.get("RASA_MODEL", PROJECT_ROOT / "models" / "kramar.tar.gz"))
+    if not path.exists():
+        raise LaunchError(f"step 'model': no trained model at {path}; run `make run`, which trains it.")
+    return path
+
+
+def services(settings: Settings, env: Mapping[str, str]) -> list[Service]:
+    python = sys.executable
+    base = f"http://{settings.host}"
+    return [
+        Service(
+            "shop backend",
+            "SHOP_PORT",
+            settings.shop_port,
+            [python, "-m", "bot.shop"],
+            f"{base}:{settings.shop_port}/health",
+            30,
+        ),
+        Service(
+            "action server",
+            "ACTION_SERVER_PORT",
+            settings.action_port,
+            [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
+            f"{base}:{settings.action_port}/health",
+            90,
+        ),
+        Service(
+            "Rasa server",
+            "RASA_PORT",
+            settings.rasa_port,
+            [
+                str(Path(python).with_name("rasa")), "run",
+                "--model", str(model_path(env)),
+                "--enable-api", "--auth-token", settings.rasa_token,
+                "--interface", settings.host, "--port", str(settings.rasa_port),
+                "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+            ],
+            f"{base}:{settings.rasa_port}/status?token={settings.rasa_token}",
+            240,
+        ),
+    ]
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return 200 <= response.status < 300
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+class Stack:
+    """The running processes of one Kramar installation."""
+
+    def __init__(self, env: Mapping[str, str], log_dir: Path = VAR_DIR / "log") -> None:
+        self.settings = Settings.from_env(env)
+        self.env = {
+            **env,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH", "")])),
+            "SANIC_HOST": self.settings.host,
+            "ACTION_ENDPOINT_URL": f"http://{self.settings.host}:{self.settings.action_port}/webhook",
+            "SHOP_URL": self.settings.shop_url,
+            # Quieter TensorFlow start-up logs.
+            "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+        }
+        self.log_dir = log_dir
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._services = {service.name: service for service in services(self.settings, self.env)}
+
+    def start(self) -> None:
+        """Starts every service and waits until all answer; raises LaunchError."""
+        for name in ("RASA_TOKEN", "SHOP_API_KEY"):
+            if not self.env.get(name):
+                raise LaunchError(f"step 'settings': {name} is not set.")
+        for service in self._services.values():
+            if not port_is_free(self.settings.host, service.port):
+                raise LaunchError(
+                    f"step 'ports': port {service.port} for the {service.name} is already in use; "
+                    f"stop what uses it or set {service.port_variable} to another port."
+                )
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for name in self._services:
+            self.start_service(name, wait=False)
+        for name in self._services:
+            self.wait_for(name)
+
+    def start_service(self, name: str, wait: bool = True) -> None:
+        service = self._services[name]
+        log = (self.log_dir / f"{name.split()[0].lower()}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            service.command,
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches the launcher, which stops children in order
+        )
+        log.close()
+        if wait:
+            self.wait_for(name)
+
+    def wait_for(self, name: str) -> None:
+        service = self._services[name]
+        deadline = time.monotonic() + service.start_timeout
+        while time.monotonic() < deadline:
+            if self.processes[name].poll() is not None:
+                raise LaunchError(
+                    f"step 'start {service.name}': it exited with code "
+                    f"{self.processes[name].returncode}; see {self.log_file(name)}"
+                )
+            if _answers(service.health_url):
+                return
+            time.sleep(0.5)
+        raise LaunchError(
+            f"step 'start {service.name}': no answer from {service.health_url.split('?')[0]} "
+            f"within {service.start_timeout:.0f} s; see {self.log_file(name)}"
+        )
+
+    def log_file(self, name: str) -> Path:
+        return self.log_dir / f"{name.split()[0].lower()}.log"
+
+    def stop_service(self, name: str, timeout: float = 15) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop(self) -> None:
+        for name in reversed(list(self.processes)):
+            self.stop_service(name)
+
+    def dead(self) -> list[str]:
+        return [name for name, process in self.processes.items() if process.poll() is not None]
+
+    def urls(self) -> dict[str, str]:
+        s = self.settings
+        return {
+            "Chat (REST channel)": f"http://{s.host}:{s.rasa_port}/webhooks/rest/webhook",
+            "Rasa HTTP API (token)": f"http://{s.host}:{s.rasa_port}/",
+            "Action server": f"http://{s.host}:{s.action_port}/health",
+            "Shop backend API": f"http://{s.host}:{s.shop_port}/openapi.json",
+        }
+
+
+def main() -> int:
+    try:
+        env = load_environment()
+        stack = Stack(env)
+    except (LaunchError, ValueError) as error:
+        print(f"Kramar could not start: {error}", file=sys.stderr)
+        return 2
+
+    stopping = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    print("Starting Kramar (Rasa takes about a minute to load)...", flush=True)
+    try:
+        stack.start()
+    except LaunchError as error:
+        print(f"Kramar could not start: {error}", file=sys.stderr)
+        stack.stop()
+        return 1
+
+    print("\nKramar is running:")
+    for label, url in stack.urls().items():
+        print(f"  {label:<24} {url}")
+    print(f"  {'Logs':<24} {stack.log_dir}")
+    print(
+        "\nTry it:\n"
+        f"  curl -s -XPOST http://{stack.settings.host}:{stack.settings.rasa_port}/webhooks/rest/webhook "
+        "-H 'Content-Type: application/json' -d '{\"sender\": \"me\", \"message\": \"where is my order 10001?\"}'\n"
+        "\nPress Ctrl-C to stop.",
+        flush=True,
+    )
+    code = 0
+    while not stopping:
+        dead = stack.dead()
+        if dead:
+            print(f"Stopping: the {', '.join(dead)} exited; see {stack.log_dir}", file=sys.stderr)
+            code = 1
+            break
+        time.sleep(0.5)
+    print("Stopping Kramar...", flush=True)
+    stack.stop()
+    print("Stopped.")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

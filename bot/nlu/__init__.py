@@ -1,0 +1,1 @@
+"""Custom Rasa NLU components: rule-based entities and language detection."""

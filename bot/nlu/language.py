@@ -1,0 +1,124 @@
+"""Rasa component that tells which of the shop's languages a message is in.
+
+It adds a `language` entity only when the message says so clearly; the
+`language` slot is filled from that entity, so a short "ok" or an order number
+keeps the conversation's language, and a full sentence in another language
+(or an explicit "can we speak Polish?") switches it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import simplemma
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.patterns import EMAIL, ORDER_NUMBER
+
+LANGUAGES = ("en", "uk", "pl")
+
+# Names of the languages as customers write them, for explicit switch requests.
+LANGUAGE_NAMES = {
+    "en": re.compile(r"english|angiel|англ|англий", re.IGNORECASE),
+    "uk": re.compile(r"ukrai|ukraiń|ukrain|украї|україн|украин|укр\b|ukr\b", re.IGNORECASE),
+    "pl": re.compile(r"polish|polsk|польськ|польск", re.IGNORECASE),
+}
+
+POLISH_LETTERS = re.compile(r"[ąćęłńóśźż]", re.IGNORECASE)
+CYRILLIC = re.compile(r"[а-яіїєґё]", re.IGNORECASE)
+LATIN = re.compile(r"[a-z]", re.IGNORECASE)
+
+# Words simplemma does not know: Ukrainian typed in Latin letters and common
+# Polish words typed without diacritics.
+HINT_WORDS = {
+    "uk": {
+        "pryvit", "privit", "dyakuyu", "diakuiu", "dyakuju", "zamovlennya",
+        "zamovlennia", "zamovlenia", "de", "moe", "moye", "moie", "dobryi",
+        "dobriy", "den", "ni", "posylka", "posilka", "bud", "laska",
+    },
+    "pl": {"dzieki", "dziekuje", "prosze", "czesc", "zamowienie", "zamowienia"},
+}
+
+
+def detect_language(text: str) -> str | None:
+    """The language of `text` if it is clear, else None."""
+    text = ORDER_NUMBER.sub(" ", EMAIL.sub(" ", text))
+    cyrillic, latin = len(CYRILLIC.findall(text)), len(LATIN.findall(text))
+    if cyrillic > latin:
+        return "uk"
+    if latin == 0:
+        return None
+    if POLISH_LETTERS.search(text):
+        return "pl"
+    words = {w.lower() for w in re.findall(r"[a-z]+", text, re.IGNORECASE)}
+    uk_hints = len(words & HINT_WORDS["uk"])
+    if uk_hints and uk_hints * 2 >= len(words):
+        return "uk"
+    if words & HINT_WORDS["pl"]:
+        return "pl"
+    scores = dict(simplemma.langdetect(text, lang=("en", "pl")))
+    best = max(("en", "pl"), key=lambda lang: scores.get(lang, 0.0))
+    other = "pl" if best == "en" else "en"
+    if scores.get(best, 0.0) >= 0.6 and scores[best] - scores.get(other, 0.0) >= 0.3:
+        return best
+    return None
+
+
+def requested_language(text: str) -> str | None:
+    """The language a switch request names ("po polsku", "in English"), if one."""
+    named = [lang for lang, pattern in LANGUAGE_NAMES.items() if pattern.search(text)]
+    return named[0] if len(named) == 1 else None
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
+)
+class LanguageDetector(GraphComponent, EntityExtractorMixin):
+    """Adds a `language` entity (en/uk/pl) when the message's language is clear.
+
+    Must run after the intent classifier: a `switch_language` message takes the
+    language it names, not the one it is written in.
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LanguageDetector:
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            intent = (message.get(INTENT) or {}).get("name")
+            language = None
+            if intent == "switch_language":
+                language = requested_language(text)
+            language = language or detect_language(text)
+            if language:
+                entity = {
+                    "entity": "language",
+                    "value": language,
+                    "start": 0,
+                    "end": len(text),
+                    "confidence_entity": 1.0,
+                    "extractor": self.__class__.__name__,
+                }
+                message.set(
+                    ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True
+                )
+        return messages

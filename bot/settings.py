@@ -1,0 +1,69 @@
+"""One typed settings object, read from the environment.
+
+Every variable is documented in `.env.example`; defaults are the embedded
+local set-up (`make run`): everything on 127.0.0.1, SQLite, no outside service.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str
+    rasa_port: int
+    action_port: int
+    shop_port: int
+    rasa_token: str
+    shop_api_key: str
+    shop_url: str
+    shop_database_url: str
+    shop_timeout_seconds: float
+    shop_read_retries: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        host = env.get("KRAMAR_HOST", "127.0.0.1")
+        shop_port = _int(env, "SHOP_PORT", 8080)
+        return cls(
+            host=host,
+            rasa_port=_int(env, "RASA_PORT", 5005),
+            action_port=_int(env, "ACTION_SERVER_PORT", 5055),
+            shop_port=shop_port,
+            rasa_token=env.get("RASA_TOKEN", ""),
+            shop_api_key=env.get("SHOP_API_KEY", ""),
+            shop_url=env.get("SHOP_URL", f"http://{host}:{shop_port}").rstrip("/"),
+            shop_database_url=env.get(
+                "SHOP_DATABASE_URL", f"sqlite+aiosqlite:///{VAR_DIR / 'shop.db'}"
+            ),
+            shop_timeout_seconds=_float(env, "SHOP_TIMEOUT_SECONDS", 3.0),
+            shop_read_retries=_int(env, "SHOP_READ_RETRIES", 2),
+        )

@@ -1,0 +1,11 @@
+"""Typed application state keys, shared by the app factory and the handlers."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.settings import Settings
+
+ENGINE_KEY = web.AppKey("engine", AsyncEngine)
+SETTINGS_KEY = web.AppKey("settings", Settings)

@@ -1,0 +1,74 @@
+"""API-key authentication and the one place where errors become HTTP responses."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+from bot.shop.errors import Conflict, InvalidRequest, NotFound, ShopError, Unauthorized
+from bot.shop.serializers import error_json, json_response
+
+log = logging.getLogger(__name__)
+
+PUBLIC_PATHS = frozenset({"/health", "/openapi.json"})
+
+_STATUS_BY_ERROR: tuple[tuple[type[ShopError], int], ...] = (
+    (NotFound, 404),
+    (Conflict, 409),
+    (InvalidRequest, 422),
+    (Unauthorized, 401),
+)
+
+_CODE_BY_HTTP_STATUS = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ShopError as error:
+        status = next((s for kind, s in _STATUS_BY_ERROR if isinstance(error, kind)), 500)
+        return json_response(error_json(error.code, error.message), status=status)
+    except web.HTTPException as error:
+        if error.status < 400:  # redirects and the like are not errors
+            raise
+        # aiohttp's own errors (unknown route, wrong method, body too large).
+        code = _CODE_BY_HTTP_STATUS.get(error.status, "http_error")
+        message = error.reason
+        if error.status == 404:
+            message = f"No such endpoint: {request.method} {request.path}"
+        response = json_response(error_json(code, message), status=error.status)
+        if "Allow" in error.headers:
+            response.headers["Allow"] = error.headers["Allow"]
+        return response
+    except Exception:
+        # The traceback goes to the log only: it may hold data clients must not see.
+        log.exception("Unhandled error in %s %s", request.method, request.path)
+        return json_response(
+            error_json("internal_error", "The shop hit an unexpected error"), status=500
+        )
+
+
+def make_auth_middleware(api_key: str) -> Middleware:
+    expected = api_key.encode()
+
+    @web.middleware
+    async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path not in PUBLIC_PATHS:
+            provided = request.headers.get("X-API-Key")
+            if provided is None:
+                raise Unauthorized("Missing X-API-Key header")
+            # Constant-time comparison: no timing hints about the key.
+            if not hmac.compare_digest(provided.encode(), expected):
+                raise Unauthorized("Invalid API key")
+        return await handler(request)
+
+    return auth_middleware

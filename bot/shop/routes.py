@@ -1,0 +1,134 @@
+"""HTTP handlers: parse the request, call the repository, serialise the result."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.shop import openapi, parsing, repository
+from bot.shop.keys import ENGINE_KEY, SETTINGS_KEY
+from bot.shop.models import Address, NewReturn, NewReturnItem, NewTicket
+from bot.shop.serializers import json_response, order_json, return_json, ticket_json
+
+routes = web.RouteTableDef()
+
+
+def _engine(request: web.Request) -> AsyncEngine:
+    return request.app[ENGINE_KEY]
+
+
+@routes.get("/health")
+async def health(request: web.Request) -> web.Response:
+    return json_response({"status": "ok"})
+
+
+@routes.get("/openapi.json")
+async def openapi_document(request: web.Request) -> web.Response:
+    return web.Response(text=json.dumps(openapi.load_spec()), content_type="application/json")
+
+
+# ---------------------------------------------------------------- orders
+
+
+@routes.get("/api/orders")
+async def list_orders(request: web.Request) -> web.Response:
+    email = parsing.required_query(request, "email")
+    found = await repository.list_orders_by_email(_engine(request), email)
+    return json_response({"orders": [order_json(order) for order in found]})
+
+
+@routes.get("/api/orders/{order_id}")
+async def get_order(request: web.Request) -> web.Response:
+    order = await repository.get_order(
+        _engine(request), parsing.order_id(request), email=request.query.get("email")
+    )
+    return json_response(order_json(order))
+
+
+@routes.post("/api/orders/{order_id}/cancel")
+async def cancel_order(request: web.Request) -> web.Response:
+    order_id = parsing.order_id(request)
+    body = await parsing.json_body(request, "CancelOrderRequest", optional=True)
+    reason = (body.get("reason") or "").strip() or None
+    order = await repository.cancel_order(_engine(request), order_id, reason)
+    return json_response(order_json(order))
+
+
+@routes.put("/api/orders/{order_id}/address")
+async def change_address(request: web.Request) -> web.Response:
+    order_id = parsing.order_id(request)
+    body = await parsing.json_body(request, "AddressChangeRequest")
+    address = Address(
+        name=body["name"].strip(),
+        street=body["street"].strip(),
+        city=body["city"].strip(),
+        postal_code=body["postal_code"].strip(),
+        country=body["country"].upper(),
+    )
+    order = await repository.change_address(_engine(request), order_id, address)
+    return json_response(order_json(order))
+
+
+@routes.get("/api/orders/{order_id}/returns")
+async def list_order_returns(request: web.Request) -> web.Response:
+    found = await repository.list_returns(_engine(request), parsing.order_id(request))
+    return json_response({"returns": [return_json(item) for item in found]})
+
+
+# ---------------------------------------------------------------- returns
+
+
+@routes.post("/api/returns")
+async def create_return(request: web.Request) -> web.Response:
+    key = parsing.idempotency_key(request)
+    body = await parsing.json_body(request, "CreateReturnRequest")
+    new_return = NewReturn(
+        order_id=int(body["order_id"]),
+        items=tuple(
+            NewReturnItem(sku=item["sku"].strip(), quantity=int(item["quantity"]))
+            for item in body["items"]
+        ),
+        reason=body["reason"].strip(),
+    )
+    created, is_new = await repository.create_return(
+        _engine(request),
+        new_return,
+        idempotency_key=key,
+        label_base_url=request.app[SETTINGS_KEY].shop_url,
+    )
+    return json_response(return_json(created), status=201 if is_new else 200)
+
+
+@routes.get("/api/returns/{return_id}")
+async def get_return(request: web.Request) -> web.Response:
+    found = await repository.get_return(_engine(request), parsing.return_id(request))
+    return json_response(return_json(found))
+
+
+# ---------------------------------------------------------------- tickets
+
+
+@routes.post("/api/tickets")
+async def create_ticket(request: web.Request) -> web.Response:
+    key = parsing.idempotency_key(request)
+    body = await parsing.json_body(request, "CreateTicketRequest")
+    order_id = body.get("order_id")
+    new_ticket = NewTicket(
+        order_id=None if order_id is None else int(order_id),
+        email=body["email"].strip().lower(),
+        category=body["category"],
+        description=body["description"].strip(),
+        photo_url=body.get("photo_url"),
+    )
+    ticket, is_new = await repository.create_ticket(
+        _engine(request), new_ticket, idempotency_key=key
+    )
+    return json_response(ticket_json(ticket), status=201 if is_new else 200)
+
+
+@routes.get("/api/tickets/{ticket_id}")
+async def get_ticket(request: web.Request) -> web.Response:
+    found = await repository.get_ticket(_engine(request), parsing.ticket_id(request))
+    return json_response(ticket_json(found))

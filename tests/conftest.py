@@ -1,0 +1,71 @@
+"""The whole Kramar stack, started once per test session on free ports.
+
+Tests talk to real servers: the shop backend (fresh SQLite file), the action
+server and Rasa with the trained model, exactly as `make run` starts them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.launcher import Stack
+from tests.support.chat import Chat
+from tests.support.shop import ShopApi
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    workdir: Path = tmp_path_factory.mktemp("stack")
+    env = {
+        **os.environ,
+        "KRAMAR_HOST": "127.0.0.1",
+        "RASA_PORT": str(free_port()),
+        "ACTION_SERVER_PORT": str(free_port()),
+        "SHOP_PORT": str(free_port()),
+        "RASA_TOKEN": secrets.token_urlsafe(16),
+        "SHOP_API_KEY": secrets.token_urlsafe(16),
+        "SHOP_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'shop.db'}",
+    }
+    env.pop("SHOP_URL", None)
+    running = Stack(env, log_dir=workdir / "log")
+    try:
+        running.start()
+    except Exception:
+        running.stop()
+        for log in sorted((workdir / "log").glob("*.log")):
+            print(f"--- {log.name} ---\n{log.read_text()[-4000:]}")
+        raise
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def rasa_url(stack: Stack) -> str:
+    return f"http://127.0.0.1:{stack.settings.rasa_port}"
+
+
+@pytest.fixture(scope="session")
+def shop_api(stack: Stack) -> ShopApi:
+    return ShopApi(stack.settings.shop_url, stack.settings.shop_api_key)
+
+
+@pytest.fixture
+def chat(rasa_url: str) -> Chat:
+    return Chat(rasa_url)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that stop and restart services run after all the others."""
+    items.sort(key=lambda item: item.get_closest_marker("restarts_services") is not None)

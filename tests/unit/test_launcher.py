@@ -1,0 +1,56 @@
+"""`make run`'s launcher fails with a message naming the step, not a traceback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+from bot.launcher import PROJECT_ROOT, load_environment
+
+
+def test_taken_port_is_named(tmp_path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        env = {
+            **os.environ,
+            "RASA_PORT": str(port),
+            "RASA_TOKEN": "t",
+            "SHOP_API_KEY": "k",
+            "RASA_MODEL": str(tmp_path / "model.tar.gz"),
+        }
+        (tmp_path / "model.tar.gz").write_bytes(b"")
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.launcher"],
+            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60,
+        )
+    assert result.returncode != 0
+    assert "step 'ports'" in result.stderr
+    assert f"port {port}" in result.stderr and "RASA_PORT" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_missing_model_is_named(tmp_path) -> None:
+    env = {**os.environ, "RASA_TOKEN": "t", "SHOP_API_KEY": "k",
+           "RASA_MODEL": str(tmp_path / "none.tar.gz")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.launcher"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    assert "step 'model'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_secrets_are_generated_once_and_kept(tmp_path, monkeypatch) -> None:
+    for name in ("RASA_TOKEN", "SHOP_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    env_file = tmp_path / ".env"
+    first = load_environment(env_file)
+    second = load_environment(env_file)
+    assert first["RASA_TOKEN"] and first["SHOP_API_KEY"]
+    assert (first["RASA_TOKEN"], first["SHOP_API_KEY"]) == (second["RASA_TOKEN"], second["SHOP_API_KEY"])
+    assert oct(env_file.stat().st_mode & 0o777) == "0o600"
