@@ -42,4 +42,4 @@ async def create_tables(engine: AsyncEngine) -> None:
 
 def describe_url(url: str) -> str:
     """The database URL with any password masked, fit for a log line."""
-    return make_url(url).__repr__()
+    return str(make_url(url).render_as_string(hide_password=True))

@@ -3,8 +3,8 @@ bodies: it is served as ``/openapi.json`` and its schemas validate requests."""
 
 from __future__ import annotations
 
-import copy
 import functools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,10 @@ def load_spec() -> dict[str, Any]:
     return spec
 
 
-def spec_copy() -> dict[str, Any]:
-    """A copy callers may serialise or mutate without touching the cache."""
-    return copy.deepcopy(load_spec())
+@functools.lru_cache(maxsize=1)
+def spec_json() -> str:
+    """The document as served at /openapi.json."""
+    return json.dumps(load_spec(), ensure_ascii=False)
 
 
 def to_json_schema(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:

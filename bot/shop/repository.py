@@ -251,7 +251,8 @@ async def create_return(
                 conn, request, label_base_url, idempotency_key, request_hash, now or utc_now()
             )
     except IntegrityError:
-        # Two requests with one key raced and the other won: answer with its return.
+        # The key was taken by a concurrent request the order lock did not cover
+        # (e.g. one for another order): answer with its return, or 409.
         existing = None
         if idempotency_key is not None:
             existing = await _return_by_key(engine, idempotency_key, request_hash)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,7 +24,7 @@ async def health(request: web.Request) -> web.Response:
 
 @routes.get("/openapi.json")
 async def openapi_document(request: web.Request) -> web.Response:
-    return web.Response(text=json.dumps(openapi.load_spec()), content_type="application/json")
+    return web.Response(text=openapi.spec_json(), content_type="application/json")
 
 
 # ---------------------------------------------------------------- orders

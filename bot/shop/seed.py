@@ -260,7 +260,7 @@ class _Builder:
     ) -> None:
         rng = self.rng
         currency = CURRENCY_BY_COUNTRY[customer.country]
-        lines = [
+        lines: list[dict[str, Any]] = [
             {
                 "order_id": order_id,
                 "sku": sku,

@@ -36,9 +36,8 @@ def test_shop_down_apologises_and_offers_a_person(
         answer = chat.say(email)
     assert "системою замовлень" in answer
     assert "Зв'язатися з людиною" in answer
-    # Back up: the same conversation goes on.
-    chat.say("де замовлення 10001")
-    assert tracking in chat.say(email)
+    # Back up: the same conversation goes on, and the proven email is remembered.
+    assert tracking in chat.say("де замовлення 10001")
 
 
 def test_action_server_down_is_never_silent(stack: Stack, chat: Chat, shop_api: ShopApi) -> None:

@@ -7,6 +7,7 @@ elsewhere than 127.0.0.1:5432.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator
@@ -83,6 +84,16 @@ async def test_app_on_postgres(postgres_url: str) -> None:
         created = await first.json()
         assert created["id"] == "R-000011"  # the sequence continues after the seed's ten
         assert (await client.get(f"/api/returns/{created['id']}")).status == 200
+
+        # Row locks keep concurrent requests honest on PostgreSQL too.
+        race = {**body, "items": [{"sku": "KR-SOCKS-3P", "quantity": 1}]}
+        twins = await asyncio.gather(
+            *(client.post("/api/returns", json=race, headers={"Idempotency-Key": "pg-2"})
+              for _ in range(4))
+        )
+        assert sorted(r.status for r in twins) == [200, 200, 200, 201]
+        rivals = await asyncio.gather(*(client.post("/api/returns", json=race) for _ in range(3)))
+        assert sorted(r.status for r in rivals) == [201, 422, 422]  # only 2 socks were bought
 
         ticket = {"email": "a@example.com", "category": "other", "description": "hi"}
         response = await client.post("/api/tickets", json=ticket)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from bot.launcher import PROJECT_ROOT, load_environment
+from tests.conftest import free_port
 
 
 def test_taken_port_is_named(tmp_path) -> None:
@@ -18,6 +19,8 @@ def test_taken_port_is_named(tmp_path) -> None:
         env = {
             **os.environ,
             "RASA_PORT": str(port),
+            "ACTION_SERVER_PORT": str(free_port()),
+            "SHOP_PORT": str(free_port()),
             "RASA_TOKEN": "t",
             "SHOP_API_KEY": "k",
             "RASA_MODEL": str(tmp_path / "model.tar.gz"),
