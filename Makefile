@@ -47,12 +47,14 @@ run: $(MODEL)
 
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check --quiet .
 
 types: $(VENV_STAMP)
 	$(VENV)/bin/mypy bot actions
 
 test: $(MODEL)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check --quiet .
 	$(RASA) data validate --quiet
 	PYTHONPATH=. $(PY) -m pytest
 

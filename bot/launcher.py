@@ -66,7 +66,9 @@ def load_environment(env_file: Path = ENV_FILE) -> dict[str, str]:
 def model_path(env: Mapping[str, str]) -> Path:
     path = Path(env.get("RASA_MODEL", PROJECT_ROOT / "models" / "kramar.tar.gz"))
     if not path.exists():
-        raise LaunchError(f"step 'model': no trained model at {path}; run `make run`, which trains it.")
+        raise LaunchError(
+            f"step 'model': no trained model at {path}; run `make run`, which trains it."
+        )
     return path
 
 
@@ -95,11 +97,21 @@ def services(settings: Settings, env: Mapping[str, str]) -> list[Service]:
             "RASA_PORT",
             settings.rasa_port,
             [
-                str(Path(python).with_name("rasa")), "run",
-                "--model", str(model_path(env)),
-                "--enable-api", "--auth-token", settings.rasa_token,
-                "--interface", settings.host, "--port", str(settings.rasa_port),
-                "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                str(Path(python).with_name("rasa")),
+                "run",
+                "--model",
+                str(model_path(env)),
+                "--enable-api",
+                "--auth-token",
+                settings.rasa_token,
+                "--interface",
+                settings.host,
+                "--port",
+                str(settings.rasa_port),
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
             ],
             f"{base}:{settings.rasa_port}/status?token={settings.rasa_token}",
             240,
@@ -132,7 +144,9 @@ class Stack:
         self.settings = Settings.from_env(env)
         self.env = {
             **env,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH", "")])),
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH", "")])
+            ),
             "SANIC_HOST": self.settings.host,
             "ACTION_ENDPOINT_URL": f"http://{self.settings.host}:{self.settings.action_port}/webhook",
             "SHOP_URL": self.settings.shop_url,
@@ -255,7 +269,7 @@ def main() -> int:
     print(
         "\nTry it:\n"
         f"  curl -s -XPOST http://{stack.settings.host}:{stack.settings.rasa_port}/webhooks/rest/webhook "
-        "-H 'Content-Type: application/json' -d '{\"sender\": \"me\", \"message\": \"where is my order 10001?\"}'\n"
+        '-H \'Content-Type: application/json\' -d \'{"sender": "me", "message": "where is my order 10001?"}\'\n'
         "\nPress Ctrl-C to stop.",
         flush=True,
     )

@@ -56,9 +56,7 @@ class GuardedRestInput(RestInput):
     def name(cls) -> str:
         return "rest"
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("kramar_rest_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])
@@ -72,7 +70,9 @@ class GuardedRestInput(RestInput):
             except Exception:  # Sanic raises several types for undecodable bodies
                 return _bad_request("The body must be JSON.")
             if not isinstance(body, dict):
-                return _bad_request('The body must be a JSON object like {"sender": "...", "message": "..."}.')
+                return _bad_request(
+                    'The body must be a JSON object like {"sender": "...", "message": "..."}.'
+                )
             sender, text = body.get("sender"), body.get("message", "")
             metadata = body.get("metadata")
             if not isinstance(sender, str) or not sender.strip():
@@ -118,9 +118,7 @@ async def _apology(request: Request, sender: str) -> dict[str, Any]:
     try:
         agent = request.app.ctx.agent
         tracker = await agent.tracker_store.get_or_create_tracker(sender)
-        rendered = await agent.processor.nlg.generate(
-            APOLOGY_RESPONSE, tracker, "rest"
-        )
+        rendered = await agent.processor.nlg.generate(APOLOGY_RESPONSE, tracker, "rest")
     except Exception:
         logger.exception("Could not render the apology for %s.", sender)
         return fallback

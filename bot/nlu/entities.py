@@ -21,9 +21,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.nlu.patterns import find_emails, find_order_numbers
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class PatternEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Adds `order_id` and `email` entities with normalised values."""
 
@@ -46,18 +44,14 @@ class PatternEntityExtractor(GraphComponent, EntityExtractorMixin):
             emails = find_emails(text)
             # Digits inside an email address are not an order number.
             inside_email = [(start, end) for _, start, end in emails]
-            found = [
-                self._entity("email", value, start, end) for value, start, end in emails
-            ]
+            found = [self._entity("email", value, start, end) for value, start, end in emails]
             found += [
                 self._entity("order_id", value, start, end)
                 for value, start, end in find_order_numbers(text)
                 if not any(s <= start < e for s, e in inside_email)
             ]
             others = [
-                e
-                for e in message.get(ENTITIES, [])
-                if e.get("entity") not in ("order_id", "email")
+                e for e in message.get(ENTITIES, []) if e.get("entity") not in ("order_id", "email")
             ]
             message.set(ENTITIES, others + found, add_to_output=True)
         return messages

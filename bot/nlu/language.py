@@ -40,9 +40,26 @@ LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 # Polish words typed without diacritics.
 HINT_WORDS = {
     "uk": {
-        "pryvit", "privit", "dyakuyu", "diakuiu", "dyakuju", "zamovlennya",
-        "zamovlennia", "zamovlenia", "de", "moe", "moye", "moie", "dobryi",
-        "dobriy", "den", "ni", "posylka", "posilka", "bud", "laska",
+        "pryvit",
+        "privit",
+        "dyakuyu",
+        "diakuiu",
+        "dyakuju",
+        "zamovlennya",
+        "zamovlennia",
+        "zamovlenia",
+        "de",
+        "moe",
+        "moye",
+        "moie",
+        "dobryi",
+        "dobriy",
+        "den",
+        "ni",
+        "posylka",
+        "posilka",
+        "bud",
+        "laska",
     },
     "pl": {"dzieki", "dziekuje", "prosze", "czesc", "zamowienie", "zamowienia"},
 }
@@ -78,9 +95,7 @@ def requested_language(text: str) -> str | None:
     return named[0] if len(named) == 1 else None
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class LanguageDetector(GraphComponent, EntityExtractorMixin):
     """Adds a `language` entity (en/uk/pl) when the message's language is clear.
 
@@ -118,7 +133,5 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
                     "confidence_entity": 1.0,
                     "extractor": self.__class__.__name__,
                 }
-                message.set(
-                    ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True
-                )
+                message.set(ENTITIES, [*message.get(ENTITIES, []), entity], add_to_output=True)
         return messages

@@ -275,9 +275,7 @@ async def _insert_return(
     # Touch the order row first: PostgreSQL then holds its row lock, SQLite its
     # write lock, and the reads below happen inside the transaction. So two
     # returns for one order cannot both pass the "how much is left" check.
-    await conn.execute(
-        update(orders).where(orders.c.id == order_id).values(status=orders.c.status)
-    )
+    await conn.execute(update(orders).where(orders.c.id == order_id).values(status=orders.c.status))
     order = (
         await conn.execute(
             select(orders.c.status, orders.c.delivered_at).where(orders.c.id == order_id)
@@ -397,9 +395,7 @@ async def _return_by_key(engine: AsyncEngine, key: str, request_hash: str) -> Re
     async with engine.connect() as conn:
         row = (
             await conn.execute(
-                select(returns.c.id, returns.c.request_hash).where(
-                    returns.c.idempotency_key == key
-                )
+                select(returns.c.id, returns.c.request_hash).where(returns.c.idempotency_key == key)
             )
         ).first()
     if row is None:

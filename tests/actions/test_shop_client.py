@@ -14,12 +14,20 @@ from actions.shop_client import NotFound, ShopClient, ShopUnavailable
 from bot.settings import Settings
 
 ORDER = {
-    "id": 2, "status": "shipped", "currency": "PLN", "total": "99.00",
+    "id": 2,
+    "status": "shipped",
+    "currency": "PLN",
+    "total": "99.00",
     "customer": {"email": "Anna@Example.com", "name": "Anna Nowak"},
     "items": [{"sku": "A", "name": "Mug", "quantity": 2, "unit_price": "49.50"}],
-    "shipment": {"carrier": "InPost", "tracking_number": "T1", "tracking_url": "http://t/1",
-                 "shipped_at": "2026-11-20T10:00:00+00:00"},
-    "delivered_at": None, "cancelled_at": None,
+    "shipment": {
+        "carrier": "InPost",
+        "tracking_number": "T1",
+        "tracking_url": "http://t/1",
+        "shipped_at": "2026-11-20T10:00:00+00:00",
+    },
+    "delivered_at": None,
+    "cancelled_at": None,
 }
 
 
@@ -54,8 +62,12 @@ async def bad_shop():
 
 
 def client_for(url: str) -> ShopClient:
-    env = {"SHOP_URL": url, "SHOP_API_KEY": "secret", "SHOP_TIMEOUT_SECONDS": "0.3",
-           "SHOP_READ_RETRIES": "2"}
+    env = {
+        "SHOP_URL": url,
+        "SHOP_API_KEY": "secret",
+        "SHOP_TIMEOUT_SECONDS": "0.3",
+        "SHOP_READ_RETRIES": "2",
+    }
     return ShopClient(Settings.from_env(env))
 
 

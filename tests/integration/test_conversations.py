@@ -46,6 +46,10 @@ def test_conversation(conversation: dict[str, Any], rasa_url: str, shop_api: Sho
     for number, turn in enumerate(conversation["turns"], start=1):
         reply = chat.say(fill(turn["user"], shop_api))
         for expected in turn.get("bot", []):
-            assert fill(expected, shop_api) in reply, f"turn {number}: {turn['user']!r} -> {reply!r}"
+            assert fill(expected, shop_api) in reply, (
+                f"turn {number}: {turn['user']!r} -> {reply!r}"
+            )
         for unexpected in turn.get("not", []):
-            assert fill(unexpected, shop_api) not in reply, f"turn {number}: {turn['user']!r} -> {reply!r}"
+            assert fill(unexpected, shop_api) not in reply, (
+                f"turn {number}: {turn['user']!r} -> {reply!r}"
+            )

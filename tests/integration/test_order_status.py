@@ -9,12 +9,24 @@ from tests.support.shop import ShopApi
 
 # How a customer asks, and a phrase only that language's answers contain.
 LANGUAGES = {
-    "en": {"ask": "Hi, where is my order {id}?", "ask_bare": "where's my parcel??",
-           "email_question": "email address", "tracking": "Tracking number"},
-    "uk": {"ask": "Добрий день, де моє замовлення {id}?", "ask_bare": "коли приїде моя посилка",
-           "email_question": "email", "tracking": "номер відстеження"},
-    "pl": {"ask": "Dzień dobry, gdzie jest moje zamówienie {id}?", "ask_bare": "gdzie jest moja paczka",
-           "email_question": "e-mail", "tracking": "numer przesyłki"},
+    "en": {
+        "ask": "Hi, where is my order {id}?",
+        "ask_bare": "where's my parcel??",
+        "email_question": "email address",
+        "tracking": "Tracking number",
+    },
+    "uk": {
+        "ask": "Добрий день, де моє замовлення {id}?",
+        "ask_bare": "коли приїде моя посилка",
+        "email_question": "email",
+        "tracking": "номер відстеження",
+    },
+    "pl": {
+        "ask": "Dzień dobry, gdzie jest moje zamówienie {id}?",
+        "ask_bare": "gdzie jest moja paczka",
+        "email_question": "e-mail",
+        "tracking": "numer przesyłki",
+    },
 }
 
 

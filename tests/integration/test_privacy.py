@@ -7,11 +7,19 @@ import pytest
 from tests.support.chat import Chat
 from tests.support.shop import ShopApi
 
-ASK = {"en": "where is my order {id}", "uk": "де замовлення {id}", "pl": "gdzie jest zamówienie {id}"}
+ASK = {
+    "en": "where is my order {id}",
+    "uk": "де замовлення {id}",
+    "pl": "gdzie jest zamówienie {id}",
+}
 
 
 def secrets_of(order: dict) -> list[str]:
-    values = [order["customer"]["name"], order["customer"]["email"], *(i["name"] for i in order["items"])]
+    values = [
+        order["customer"]["name"],
+        order["customer"]["email"],
+        *(i["name"] for i in order["items"]),
+    ]
     if order.get("shipment"):
         values += [order["shipment"]["tracking_number"], order["shipment"]["carrier"]]
     return values
@@ -58,5 +66,7 @@ def test_rasa_http_api_needs_the_token(rasa_url: str, stack) -> None:
 
     assert requests.get(f"{rasa_url}/status", timeout=10).status_code == 401
     assert requests.get(f"{rasa_url}/conversations/x/tracker", timeout=10).status_code == 401
-    authorised = requests.get(f"{rasa_url}/status", params={"token": stack.settings.rasa_token}, timeout=10)
+    authorised = requests.get(
+        f"{rasa_url}/status", params={"token": stack.settings.rasa_token}, timeout=10
+    )
     assert authorised.status_code == 200

@@ -119,4 +119,3 @@ async def test_openapi_refs_all_resolve(anon_client: TestClient) -> None:
     for ref in refs(spec):
         section, kind, name = ref.removeprefix("#/").split("/")
         assert name in spec[section][kind], ref
-

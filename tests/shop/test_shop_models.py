@@ -30,8 +30,17 @@ def test_format_cents(cents: int, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("10001", 10001), ("abc", None), ("", None), ("0", None), ("-5", None), ("١٢٣", None),
-     ("2147483647", 2147483647), ("2147483648", None), ("99999999999999999999", None)],
+    [
+        ("10001", 10001),
+        ("abc", None),
+        ("", None),
+        ("0", None),
+        ("-5", None),
+        ("١٢٣", None),
+        ("2147483647", 2147483647),
+        ("2147483648", None),
+        ("99999999999999999999", None),
+    ],
 )
 def test_parse_order_id(raw: str, expected: int | None) -> None:
     assert models.parse_order_id(raw) == expected
@@ -39,8 +48,16 @@ def test_parse_order_id(raw: str, expected: int | None) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("R-000123", 123), ("r123", 123), ("123", 123), (" R-7 ", 7), ("R-", None), ("T-1", None),
-     ("R-0", None), ("R-99999999999", None)],
+    [
+        ("R-000123", 123),
+        ("r123", 123),
+        ("123", 123),
+        (" R-7 ", 7),
+        ("R-", None),
+        ("T-1", None),
+        ("R-0", None),
+        ("R-99999999999", None),
+    ],
 )
 def test_parse_return_id(raw: str, expected: int | None) -> None:
     assert models.parse_return_id(raw) == expected

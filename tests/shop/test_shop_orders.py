@@ -37,10 +37,13 @@ async def test_shipped_order_in_full(client: TestClient) -> None:
         "country": "UA",
     }
     assert order["items"] == [
-        {"sku": "KR-HEADPH-BT", "name": "Bluetooth headphones", "quantity": 1,
-         "unit_price": "2499.00"},
-        {"sku": "KR-CABLE-USBC", "name": "USB-C cable, 2 m", "quantity": 2,
-         "unit_price": "249.00"},
+        {
+            "sku": "KR-HEADPH-BT",
+            "name": "Bluetooth headphones",
+            "quantity": 1,
+            "unit_price": "2499.00",
+        },
+        {"sku": "KR-CABLE-USBC", "name": "USB-C cable, 2 m", "quantity": 2, "unit_price": "249.00"},
     ]
     assert order["total"] == "2997.00"
     shipment = order["shipment"]

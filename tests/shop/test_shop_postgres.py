@@ -88,8 +88,10 @@ async def test_app_on_postgres(postgres_url: str) -> None:
         # Row locks keep concurrent requests honest on PostgreSQL too.
         race = {**body, "items": [{"sku": "KR-SOCKS-3P", "quantity": 1}]}
         twins = await asyncio.gather(
-            *(client.post("/api/returns", json=race, headers={"Idempotency-Key": "pg-2"})
-              for _ in range(4))
+            *(
+                client.post("/api/returns", json=race, headers={"Idempotency-Key": "pg-2"})
+                for _ in range(4)
+            )
         )
         assert sorted(r.status for r in twins) == [200, 200, 200, 201]
         rivals = await asyncio.gather(*(client.post("/api/returns", json=race) for _ in range(3)))

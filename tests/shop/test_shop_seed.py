@@ -84,8 +84,14 @@ def test_shape_of_the_data() -> None:
             assert order["cancelled_at"] and order["cancel_reason"]
     assert any(2 <= days <= 10 for days in delivered_days_ago)
     assert any(60 <= days <= 400 for days in delivered_days_ago)
-    assert sum(1 for order in data.orders if len(
-        [i for i in data.order_items if i["order_id"] == order["id"]]) >= 2) >= 10
+    assert (
+        sum(
+            1
+            for order in data.orders
+            if len([i for i in data.order_items if i["order_id"] == order["id"]]) >= 2
+        )
+        >= 10
+    )
 
     returned = Counter(r["order_id"] for r in data.returns)
     for order in data.orders:

@@ -28,7 +28,11 @@ def test_taken_port_is_named(tmp_path) -> None:
         (tmp_path / "model.tar.gz").write_bytes(b"")
         result = subprocess.run(
             [sys.executable, "-m", "bot.launcher"],
-            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60,
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     assert result.returncode != 0
     assert "step 'ports'" in result.stderr
@@ -37,11 +41,19 @@ def test_taken_port_is_named(tmp_path) -> None:
 
 
 def test_missing_model_is_named(tmp_path) -> None:
-    env = {**os.environ, "RASA_TOKEN": "t", "SHOP_API_KEY": "k",
-           "RASA_MODEL": str(tmp_path / "none.tar.gz")}
+    env = {
+        **os.environ,
+        "RASA_TOKEN": "t",
+        "SHOP_API_KEY": "k",
+        "RASA_MODEL": str(tmp_path / "none.tar.gz"),
+    }
     result = subprocess.run(
         [sys.executable, "-m", "bot.launcher"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert "step 'model'" in result.stderr
@@ -55,5 +67,8 @@ def test_secrets_are_generated_once_and_kept(tmp_path, monkeypatch) -> None:
     first = load_environment(env_file)
     second = load_environment(env_file)
     assert first["RASA_TOKEN"] and first["SHOP_API_KEY"]
-    assert (first["RASA_TOKEN"], first["SHOP_API_KEY"]) == (second["RASA_TOKEN"], second["SHOP_API_KEY"])
+    assert (first["RASA_TOKEN"], first["SHOP_API_KEY"]) == (
+        second["RASA_TOKEN"],
+        second["SHOP_API_KEY"],
+    )
     assert oct(env_file.stat().st_mode & 0o777) == "0o600"

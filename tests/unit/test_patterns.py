@@ -10,8 +10,16 @@ from bot.nlu.patterns import find_emails, find_order_numbers, normalise_email
 @pytest.mark.parametrize(
     "text",
     [
-        "10482", "#10482", "ORD-10482", "ord10482", "order 10482", "order no. 10482",
-        "nr 10482", "zamówienie 10482", "замовлення №10482", "where is 10482?",
+        "10482",
+        "#10482",
+        "ORD-10482",
+        "ord10482",
+        "order 10482",
+        "order no. 10482",
+        "nr 10482",
+        "zamówienie 10482",
+        "замовлення №10482",
+        "where is 10482?",
     ],
 )
 def test_order_number_formats(text: str) -> None:
@@ -21,8 +29,13 @@ def test_order_number_formats(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "call me at +48 600 700 800", "my phone is 0671234567", "it cost 1999.50",
-        "anna10482@example.com", "on 2025-11-20", "12", "I paid 300 zł",
+        "call me at +48 600 700 800",
+        "my phone is 0671234567",
+        "it cost 1999.50",
+        "anna10482@example.com",
+        "on 2025-11-20",
+        "12",
+        "I paid 300 zł",
     ],
 )
 def test_not_order_numbers(text: str) -> None:
