@@ -53,6 +53,38 @@ class Shipment:
 
 
 @dataclass(frozen=True)
+class Address:
+    name: str
+    street: str
+    city: str
+    postal_code: str
+    country: str
+
+    def as_text(self) -> str:
+        return f"{self.name}, {self.street}, {self.postal_code} {self.city}, {self.country}"
+
+
+@dataclass(frozen=True)
+class Return:
+    id: str
+    order_id: int
+    status: str
+    refund_status: str
+    refund_amount: str
+    currency: str
+    refund_expected_at: datetime | None
+    refunded_at: datetime | None
+    label_url: str
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: str
+    status: str
+    expected_response_by: datetime | None
+
+
+@dataclass(frozen=True)
 class Order:
     id: int
     status: str
@@ -64,6 +96,8 @@ class Order:
     shipment: Shipment | None
     delivered_at: datetime | None
     cancelled_at: datetime | None
+    shipping_address: Address | None = None
+    return_ids: tuple[str, ...] = ()
 
     def belongs_to(self, email: str) -> bool:
         """Whether `email` is the order's email (case-insensitive, trimmed)."""
@@ -106,6 +140,32 @@ def parse_order(data: dict[str, Any]) -> Order:
         else None,
         delivered_at=_when(data.get("delivered_at")),
         cancelled_at=_when(data.get("cancelled_at")),
+        shipping_address=Address(**{k: str(v) for k, v in data["shipping_address"].items()})
+        if data.get("shipping_address")
+        else None,
+        return_ids=tuple(str(r["id"]) for r in data.get("returns", [])),
+    )
+
+
+def parse_return(data: dict[str, Any]) -> Return:
+    return Return(
+        id=str(data["id"]),
+        order_id=int(data["order_id"]),
+        status=str(data["status"]),
+        refund_status=str(data["refund_status"]),
+        refund_amount=str(data["refund_amount"]),
+        currency=str(data.get("currency", "")),
+        refund_expected_at=_when(data.get("refund_expected_at")),
+        refunded_at=_when(data.get("refunded_at")),
+        label_url=str(data.get("label_url") or ""),
+    )
+
+
+def parse_ticket(data: dict[str, Any]) -> Ticket:
+    return Ticket(
+        id=str(data["id"]),
+        status=str(data["status"]),
+        expected_response_by=_when(data.get("expected_response_by")),
     )
 
 
@@ -162,8 +222,67 @@ class ShopClient:
                 await asyncio.sleep(0.2 * 2**attempt)
         raise AssertionError("unreachable")
 
+    async def _write(self, method: str, path: str, body: Any, idempotency_key: str) -> Any:
+        """A change, sent with an idempotency key so one retry cannot do it twice."""
+        headers = {"Idempotency-Key": idempotency_key}
+        try:
+            return await self._request(method, path, json=body, headers=headers)
+        except ShopUnavailable:
+            logger.warning("Shop write %s failed, retrying once with the same key", path)
+            await asyncio.sleep(0.2)
+            return await self._request(method, path, json=body, headers=headers)
+
     async def get_order(self, order_id: int) -> Order:
         return parse_order(await self._read(f"/api/orders/{int(order_id)}"))
+
+    async def list_returns(self, order_id: int) -> list[Return]:
+        data = await self._read(f"/api/orders/{int(order_id)}/returns")
+        return [parse_return(item) for item in data["returns"]]
+
+    async def cancel_order(self, order_id: int, reason: str, idempotency_key: str) -> Order:
+        path = f"/api/orders/{int(order_id)}/cancel"
+        return parse_order(await self._write("POST", path, {"reason": reason}, idempotency_key))
+
+    async def change_address(
+        self, order_id: int, address: Address, idempotency_key: str
+    ) -> Order:
+        path = f"/api/orders/{int(order_id)}/address"
+        body = {
+            "name": address.name,
+            "street": address.street,
+            "city": address.city,
+            "postal_code": address.postal_code,
+            "country": address.country,
+        }
+        return parse_order(await self._write("PUT", path, body, idempotency_key))
+
+    async def create_return(
+        self, order_id: int, skus: list[str], reason: str, idempotency_key: str
+    ) -> Return:
+        body = {
+            "order_id": int(order_id),
+            "items": [{"sku": sku, "quantity": 1} for sku in skus],
+            "reason": reason,
+        }
+        return parse_return(await self._write("POST", "/api/returns", body, idempotency_key))
+
+    async def create_ticket(
+        self,
+        order_id: int | None,
+        email: str,
+        category: str,
+        description: str,
+        photo_url: str | None,
+        idempotency_key: str,
+    ) -> Ticket:
+        body = {
+            "order_id": order_id,
+            "email": email,
+            "category": category,
+            "description": description,
+            "photo_url": photo_url,
+        }
+        return parse_ticket(await self._write("POST", "/api/tickets", body, idempotency_key))
 
 
 _client: ShopClient | None = None

@@ -3,9 +3,13 @@ plus the shop's state rules (which status allows what)."""
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
+
+import yaml
 
 # Order lifecycle: pending_payment -> paid -> packed -> shipped -> delivered,
 # then optionally return_in_progress -> refunded; or cancelled before shipping.
@@ -36,10 +40,26 @@ TICKET_CATEGORIES = (
     "other",
 )
 
-# Shop policy. Kept as constants: the reference shop has one policy.
-RETURN_WINDOW = timedelta(days=30)
-REFUND_EXPECTED_AFTER = timedelta(days=14)
-TICKET_RESPONSE_WITHIN = timedelta(hours=24)
+
+def _policy_number(section: str, key: str, default: int) -> int:
+    """A number from the shop policy file the bot also reads (bot/shop_policy.yml).
+
+    The reference shop follows the same file so a changed return window is
+    enforced alike by the bot and the backend; a real shop has its own rules.
+    """
+    path = Path(
+        os.environ.get("SHOP_POLICY_FILE") or Path(__file__).parent.parent / "shop_policy.yml"
+    )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return int(data[section][key])
+    except (OSError, KeyError, TypeError, ValueError):
+        return default
+
+
+RETURN_WINDOW = timedelta(days=_policy_number("returns", "window_days", 30))
+REFUND_EXPECTED_AFTER = timedelta(days=_policy_number("returns", "refund_days", 14))
+TICKET_RESPONSE_WITHIN = timedelta(hours=_policy_number("complaints", "response_hours", 24))
 
 # Largest id PostgreSQL's INTEGER holds: bigger numbers cannot exist, so they
 # are "not found" instead of a database overflow error.
