@@ -243,9 +243,7 @@ class ShopClient:
         path = f"/api/orders/{int(order_id)}/cancel"
         return parse_order(await self._write("POST", path, {"reason": reason}, idempotency_key))
 
-    async def change_address(
-        self, order_id: int, address: Address, idempotency_key: str
-    ) -> Order:
+    async def change_address(self, order_id: int, address: Address, idempotency_key: str) -> Order:
         path = f"/api/orders/{int(order_id)}/address"
         body = {
             "name": address.name,
@@ -257,11 +255,11 @@ class ShopClient:
         return parse_order(await self._write("PUT", path, body, idempotency_key))
 
     async def create_return(
-        self, order_id: int, skus: list[str], reason: str, idempotency_key: str
+        self, order_id: int, items: list[tuple[str, int]], reason: str, idempotency_key: str
     ) -> Return:
         body = {
             "order_id": int(order_id),
-            "items": [{"sku": sku, "quantity": 1} for sku in skus],
+            "items": [{"sku": sku, "quantity": quantity} for sku, quantity in items],
             "reason": reason,
         }
         return parse_return(await self._write("POST", "/api/returns", body, idempotency_key))

@@ -43,3 +43,13 @@ def money_text(amount: str, currency: str, language: str) -> str:
 def items_text(items: Iterable[tuple[str, int]]) -> str:
     """`Sneakers ×2, Socks` for (name, quantity) pairs."""
     return ", ".join(name if qty == 1 else f"{name} ×{qty}" for name, qty in items)
+
+
+# Button labels that actions build at run time (fixed texts live in domain.yml).
+LABELS = {
+    "all_items": {"en": "All items", "uk": "Усі товари", "pl": "Wszystkie produkty"},
+}
+
+
+def label(key: str, language: str) -> str:
+    return LABELS[key].get(language) or LABELS[key][DEFAULT_LANGUAGE]

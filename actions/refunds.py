@@ -1,0 +1,42 @@
+"""Refund status: the state of the refund for the order's latest return."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import EventType
+
+from actions.shop_client import NotFound, ShopUnavailable, shop
+from actions.texts import date_text, money_text
+from actions.topics import Request, Topic
+
+
+async def tell_refund(request: Request) -> list[EventType]:
+    order = request.order
+    try:
+        returns = await shop().list_returns(order.id)
+    except (ShopUnavailable, NotFound):
+        request.say("utter_shop_unavailable")
+        return []
+    if not returns:
+        request.say("utter_refund_no_return", order_id=order.id)
+        return []
+    latest = returns[-1]
+    values = {
+        "order_id": order.id,
+        "return_id": latest.id,
+        "amount": money_text(
+            latest.refund_amount, latest.currency or order.currency, request.language
+        ),
+        "expected_date": date_text(latest.refund_expected_at, request.language),
+        "refunded_date": date_text(latest.refunded_at, request.language),
+    }
+    if latest.refund_status == "refunded":
+        request.say("utter_refund_done", **values)
+    elif latest.status == "rejected":
+        request.say("utter_refund_rejected", **values)
+    else:
+        request.say("utter_refund_pending", **values)
+    request.say("utter_anything_else")
+    return []
+
+
+TOPIC = Topic(name="refund", slots=(), complete=tell_refund)
