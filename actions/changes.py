@@ -10,6 +10,7 @@ import re
 
 from rasa_sdk.events import EventType
 
+from actions.handoff import shop_down
 from actions.returns import idempotency_key
 from actions.shop_client import Address, NotFound, Order, Refused, ShopUnavailable, shop
 from actions.topics import Blocker, Request, Topic
@@ -102,7 +103,7 @@ async def cancel(request: Request) -> list[EventType]:
             request.say("utter_cancel_already_shipped", order_id=order.id)
             return []
     except (ShopUnavailable, NotFound):
-        request.say("utter_shop_unavailable")
+        shop_down(request.dispatcher)
         return []
     paid = order.status != "pending_payment"
     request.say("utter_cancel_done_paid" if paid else "utter_cancel_done", order_id=order.id)
@@ -126,7 +127,7 @@ async def change_address(request: Request) -> list[EventType]:
         request.say("utter_address_already_shipped", order_id=order.id)
         return []
     except (ShopUnavailable, NotFound):
-        request.say("utter_shop_unavailable")
+        shop_down(request.dispatcher)
         return []
     request.say("utter_address_changed", order_id=order.id, new_address=address.as_text())
     request.say("utter_anything_else")

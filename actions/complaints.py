@@ -6,6 +6,7 @@ import re
 
 from rasa_sdk.events import EventType, SlotSet
 
+from actions.handoff import shop_down
 from actions.returns import idempotency_key
 from actions.shop_client import NotFound, Refused, ShopUnavailable, shop
 from actions.texts import date_text
@@ -62,7 +63,7 @@ async def create_ticket(request: Request) -> list[EventType]:
             key,
         )
     except (ShopUnavailable, NotFound, Refused):
-        request.say("utter_shop_unavailable")
+        shop_down(request.dispatcher)
         return []
     request.say(
         "utter_complaint_ticket",

@@ -22,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import changes, complaints, orders, refunds, returns
+from actions.handoff import hand_off, shop_down
 from actions.mood import is_upset
 from actions.shop_client import NotFound, Order, ShopUnavailable, shop
 from actions.texts import items_text, label, language_of
@@ -46,7 +47,7 @@ TOPICS: dict[str, Topic] = {
 DEFAULT_TOPIC = "order_status"
 # Messages that interrupt the form instead of answering it; rules handle them.
 INTERRUPTIONS = {
-    "stop", "human_handoff", "faq", "bot_challenge", "out_of_scope",
+    "stop", "human_handoff", "bot_not_helpful", "faq", "bot_challenge", "out_of_scope",
     "switch_language", "empty_message", "greet", "goodbye", "thank",
 }  # fmt: skip
 # Slots whose answer is free text: a message the NLU did not understand is
@@ -113,7 +114,7 @@ class ValidateOrderRequestForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
-        if failures(tracker) >= MAX_FAILURES or tracker.get_slot("request_failed"):
+        if failures(tracker) >= MAX_FAILURES or tracker.get_slot("end_request"):
             return []  # locked or shop down: finish at once, the completing action explains
         if not is_verified(tracker):
             return ["order_id", "email"]
@@ -205,8 +206,8 @@ class ValidateOrderRequestForm(FormValidationAction):
             order = None
         except ShopUnavailable:
             logger.warning("Shop unavailable while verifying order %s", order_id)
-            dispatcher.utter_message(response="utter_shop_unavailable")
-            return {"order_id": order_id, "email": email, "request_failed": True}
+            shop_down(dispatcher)
+            return {"order_id": order_id, "email": email, "end_request": True}
         if order is not None and order.belongs_to(email):
             return {"order_id": order_id, "email": email, "verified_order_id": order_id}
         count = failures(tracker) + 1
@@ -227,11 +228,12 @@ class ValidateOrderRequestForm(FormValidationAction):
         slots: dict[str, Any] = {"topic": value}
         if value == "complaint" and latest_intent(tracker) == "complaint":
             text = latest_text(tracker)
-            upset = is_upset(text)
-            dispatcher.utter_message(
-                response="utter_complaint_empathy_strong" if upset else "utter_complaint_empathy"
-            )
-            slots["customer_upset"] = upset or bool(tracker.get_slot("customer_upset"))
+            if is_upset(text):
+                # Strong feelings or a repeated problem: a person, straight away.
+                dispatcher.utter_message(response="utter_complaint_empathy_strong")
+                hand_off(dispatcher, "upset_customer")
+                return {**slots, "customer_upset": True, "end_request": True}
+            dispatcher.utter_message(response="utter_complaint_empathy")
             category = complaints.category_of(text)
             if category and not tracker.get_slot("complaint_category"):
                 slots["complaint_category"] = category
@@ -348,7 +350,7 @@ class ActionAskReturnItems(Action):
         try:
             order = await fetch_order(tracker)
         except (ShopUnavailable, NotFound):
-            dispatcher.utter_message(response="utter_shop_unavailable")
+            shop_down(dispatcher)
             return []
         buttons = [
             {"title": items_text([(item.name, item.quantity)]), "payload": item.name}
@@ -390,17 +392,18 @@ class ActionCompleteRequest(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        done = [SlotSet(slot, None) for slot in (*FLOW_SLOTS, "topic", "request_failed")]
+        done = [SlotSet(slot, None) for slot in (*FLOW_SLOTS, "topic", "end_request")]
         if failures(tracker) >= MAX_FAILURES:
             dispatcher.utter_message(response="utter_verification_locked")
+            hand_off(dispatcher, "verification_failed")
             return [*done, SlotSet("order_id", None)]
         if not is_verified(tracker):
-            return done  # the form already said why (shop down, ...)
+            return done  # the form already said why (shop down, handed off, ...)
         language = language_of(tracker)
         try:
             order = await fetch_order(tracker)
         except (ShopUnavailable, NotFound):
-            dispatcher.utter_message(response="utter_shop_unavailable")
+            shop_down(dispatcher)
             return done
         topic = topic_of(tracker)
         blocker = topic.blocker(order, language)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rasa_sdk.events import EventType
 
+from actions.handoff import shop_down
 from actions.shop_client import NotFound, ShopUnavailable, shop
 from actions.texts import date_text, money_text
 from actions.topics import Request, Topic
@@ -14,7 +15,7 @@ async def tell_refund(request: Request) -> list[EventType]:
     try:
         returns = await shop().list_returns(order.id)
     except (ShopUnavailable, NotFound):
-        request.say("utter_shop_unavailable")
+        shop_down(request.dispatcher)
         return []
     if not returns:
         request.say("utter_refund_no_return", order_id=order.id)

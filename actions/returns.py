@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from rasa_sdk.events import EventType
 
+from actions.handoff import shop_down
 from actions.shop_client import NotFound, Order, Refused, ShopUnavailable, shop
 from actions.texts import date_text, items_text, money_text
 from actions.topics import Blocker, Request, Topic
@@ -88,7 +89,7 @@ async def create_return(request: Request) -> list[EventType]:
         request.say("utter_return_refused", order_id=order.id)
         return []
     except (ShopUnavailable, NotFound):
-        request.say("utter_shop_unavailable")
+        shop_down(request.dispatcher)
         return []
     carrier = order.shipment.carrier if order.shipment else ""
     request.say(

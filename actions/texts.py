@@ -48,6 +48,35 @@ def items_text(items: Iterable[tuple[str, int]]) -> str:
 # Button labels that actions build at run time (fixed texts live in domain.yml).
 LABELS = {
     "all_items": {"en": "All items", "uk": "Усі товари", "pl": "Wszystkie produkty"},
+    # Guesses offered when the bot is unsure what the customer meant.
+    "order_status": {
+        "en": "Where is my order?",
+        "uk": "Де моє замовлення?",
+        "pl": "Gdzie jest moje zamówienie?",
+    },
+    "return_request": {"en": "Return an item", "uk": "Повернути товар", "pl": "Zwrócić produkt"},
+    "refund_status": {
+        "en": "Where is my refund?",
+        "uk": "Де мої гроші за повернення?",
+        "pl": "Gdzie jest zwrot pieniędzy?",
+    },
+    "cancel_order": {
+        "en": "Cancel an order",
+        "uk": "Скасувати замовлення",
+        "pl": "Anulować zamówienie",
+    },
+    "change_address": {
+        "en": "Change the delivery address",
+        "uk": "Змінити адресу доставки",
+        "pl": "Zmienić adres dostawy",
+    },
+    "complaint": {"en": "Make a complaint", "uk": "Подати скаргу", "pl": "Złożyć skargę"},
+    "human_handoff": {
+        "en": "Talk to a person",
+        "uk": "Зв'язатися з людиною",
+        "pl": "Rozmowa z konsultantem",
+    },
+    "greet": {"en": "Just saying hello", "uk": "Просто привітатися", "pl": "Tylko się przywitać"},
 }
 
 

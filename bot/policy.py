@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -83,3 +85,31 @@ def load_policy(path: Path | None = None) -> Policy:
             policy.answer(topic, language)
     _ = (policy.return_window_days, policy.refund_days, policy.complaint_response_hours)
     return policy
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def support_open(policy: Policy, now: datetime) -> bool:
+    """Whether people answer chats at `now` (an aware datetime)."""
+    local = now.astimezone(ZoneInfo(str(policy.lookup("support.timezone"))))
+    hours = policy.lookup("support.hours").get(DAYS[local.weekday()])
+    if not hours:
+        return False
+    start, end = (time.fromisoformat(part) for part in str(hours).split("-"))
+    return start <= local.time() < end
+
+
+def next_opening(policy: Policy, now: datetime) -> datetime:
+    """When people next answer chats, in the shop's time zone."""
+    zone = ZoneInfo(str(policy.lookup("support.timezone")))
+    local = now.astimezone(zone)
+    for days_ahead in range(8):
+        day = local.date() + timedelta(days=days_ahead)
+        hours = policy.lookup("support.hours").get(DAYS[day.weekday()])
+        if not hours:
+            continue
+        opens = datetime.combine(day, time.fromisoformat(str(hours).split("-")[0]), zone)
+        if opens > local:
+            return opens
+    raise PolicyError("support.hours has no opening time in the next week")

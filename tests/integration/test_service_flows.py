@@ -111,7 +111,9 @@ def test_refund_pending_has_amount_and_date(
 
 
 def test_refund_done_and_no_return(chat: Chat, shop_api: ShopApi) -> None:
-    assert "was paid on" in verify(chat, "where is my refund for order 10009", shop_api.order(10009))
+    assert "was paid on" in verify(
+        chat, "where is my refund for order 10009", shop_api.order(10009)
+    )
     other = Chat(chat.url.rsplit("/webhooks", 1)[0])
     answer = verify(other, "where is my refund for order 10003", shop_api.order(10003))
     assert "no return" in answer and "Start a return" in answer
