@@ -121,6 +121,24 @@ def count_by_language(examples: Iterable[Example]) -> dict[str, int]:
     return {lang: counts.get(lang, 0) for lang in LANGUAGES}
 
 
+def unseen_labels(train: Sequence[Example], tests: Sequence[Example]) -> dict[str, dict[str, int]]:
+    """Per language, gold test labels with no training example in that language."""
+    unseen: dict[str, dict[str, int]] = {}
+    for lang in LANGUAGES:
+        known = {e.label for e in train if e.language == lang}
+        missing = Counter(e.label for e in tests if e.language == lang and e.label not in known)
+        if missing:
+            unseen[lang] = dict(sorted(missing.items()))
+    return unseen
+
+
+def describe_unseen(unseen: dict[str, dict[str, int]]) -> str:
+    return "; ".join(
+        f"{lang}: " + ", ".join(f"{label} ({n})" for label, n in labels.items())
+        for lang, labels in unseen.items()
+    )
+
+
 # ---------------------------------------------------------------- training
 
 
@@ -398,6 +416,7 @@ def docs_section(
     command: str,
     train_counts: dict[str, int],
     test_counts: dict[str, int],
+    unseen: dict[str, dict[str, int]],
 ) -> str:
     today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -426,6 +445,13 @@ def docs_section(
         "Macro-F1 is over the labels of each language's test set; a retrieval intent is "
         "scored by its response key (`faq/…`); `nlu_fallback` counts as a wrong label, "
         "except for out-of-scope recall, where it counts as caught.",
+        *(
+            [
+                f"Test labels with no training data yet (scored as errors): {describe_unseen(unseen)}."
+            ]
+            if unseen
+            else []
+        ),
         "",
         "Targets (macro-F1 ≥ {macro_f1}, OOS recall ≥ {oos_recall} per language):".format(
             **TARGETS
@@ -471,6 +497,12 @@ def held_out(
     tests = [e for e in load_examples(args.tests) if e.language in LANGUAGES]
     train_counts, test_counts = count_by_language(train_examples), count_by_language(tests)
     print(f"training examples per language: {train_counts}; test examples: {test_counts}")
+    unseen = unseen_labels(train_examples, tests)
+    if unseen:
+        print(
+            "WARNING: test labels without training examples (always wrong): "
+            + describe_unseen(unseen)
+        )
     for variant in variants:
         ensure_model(variant, nlu_dir, domain, args.out)
     texts = [e.text for e in tests]
@@ -493,6 +525,7 @@ def held_out(
             "targets": TARGETS,
             "train_examples": train_counts,
             "test_examples": test_counts,
+            "unseen_test_labels": unseen,
             "variants": {
                 v.name: {
                     "config": rel(v.config),
@@ -509,7 +542,7 @@ def held_out(
     )
     print(f"\npredictions and metrics: {rel(report)}")
     if args.docs:
-        update_docs(args.docs, docs_section(variants, command, train_counts, test_counts))
+        update_docs(args.docs, docs_section(variants, command, train_counts, test_counts, unseen))
         print(f"table: {rel(args.docs)}")
 
 

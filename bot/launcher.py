@@ -9,6 +9,7 @@ same `Stack` on other ports.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import signal
@@ -27,7 +28,19 @@ from dotenv import dotenv_values
 from bot.settings import PROJECT_ROOT, VAR_DIR, Settings
 
 ENV_FILE = PROJECT_ROOT / ".env"
-GENERATED_SECRETS = ("RASA_TOKEN", "SHOP_API_KEY")
+
+
+def _fernet_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+# Secrets the first run generates into .env, and how.
+GENERATED_SECRETS = {
+    "RASA_TOKEN": lambda: secrets.token_urlsafe(24),
+    "SHOP_API_KEY": lambda: secrets.token_urlsafe(24),
+    "GATEWAY_SECRET": lambda: secrets.token_urlsafe(32),
+    "INBOX_SESSION_KEY": _fernet_key,
+}
 
 
 class LaunchError(Exception):
@@ -56,7 +69,7 @@ def load_environment(env_file: Path = ENV_FILE) -> dict[str, str]:
     if missing:
         with env_file.open("a", encoding="utf-8") as handle:
             for name in missing:
-                env[name] = secrets.token_urlsafe(24)
+                env[name] = GENERATED_SECRETS[name]()
                 handle.write(f"{name}={env[name]}\n")
         env_file.chmod(0o600)
         print(f"Generated {', '.join(missing)} in {env_file.name} (kept out of git).")
@@ -93,6 +106,14 @@ def services(settings: Settings, env: Mapping[str, str]) -> list[Service]:
             90,
         ),
         Service(
+            "inbox and gateway",
+            "INBOX_PORT",
+            inbox_port(env),
+            [python, "-m", "bot.gateway"],
+            f"{base}:{inbox_port(env)}/chat/health",
+            60,
+        ),
+        Service(
             "Rasa server",
             "RASA_PORT",
             settings.rasa_port,
@@ -117,6 +138,10 @@ def services(settings: Settings, env: Mapping[str, str]) -> list[Service]:
             240,
         ),
     ]
+
+
+def inbox_port(env: Mapping[str, str]) -> int:
+    return int(env.get("INBOX_PORT") or 8090)
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -159,7 +184,7 @@ class Stack:
 
     def start(self) -> None:
         """Starts every service and waits until all answer; raises LaunchError."""
-        for name in ("RASA_TOKEN", "SHOP_API_KEY"):
+        for name in GENERATED_SECRETS:
             if not self.env.get(name):
                 raise LaunchError(f"step 'settings': {name} is not set.")
         for service in self._services.values():
@@ -176,7 +201,7 @@ class Stack:
 
     def start_service(self, name: str, wait: bool = True) -> None:
         service = self._services[name]
-        log = (self.log_dir / f"{name.split()[0].lower()}.log").open("ab")
+        log = self.log_file(name).open("ab")
         self.processes[name] = subprocess.Popen(
             service.command,
             cwd=PROJECT_ROOT,
@@ -234,6 +259,8 @@ class Stack:
             "Rasa HTTP API (token)": f"http://{s.host}:{s.rasa_port}/",
             "Action server": f"http://{s.host}:{s.action_port}/health",
             "Shop backend API": f"http://{s.host}:{s.shop_port}/openapi.json",
+            "Support inbox": f"http://{s.host}:{inbox_port(self.env)}/",
+            "Customer chat API": f"http://{s.host}:{inbox_port(self.env)}/chat/conversations",
         }
 
 
@@ -270,6 +297,8 @@ def main() -> int:
         "\nTry it:\n"
         f"  curl -s -XPOST http://{stack.settings.host}:{stack.settings.rasa_port}/webhooks/rest/webhook "
         '-H \'Content-Type: application/json\' -d \'{"sender": "me", "message": "where is my order 10001?"}\'\n'
+        "\nFirst agent for the inbox (asks for a password):\n"
+        "  .venv/bin/python -m bot.inbox create-agent alice --name 'Alice' --admin\n"
         "\nPress Ctrl-C to stop.",
         flush=True,
     )

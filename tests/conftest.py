@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.launcher import Stack
+from bot.launcher import GENERATED_SECRETS, Stack
 from tests.support.chat import Chat
 from tests.support.shop import ShopApi
 
@@ -37,6 +37,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "RASA_TOKEN": secrets.token_urlsafe(16),
         "SHOP_API_KEY": secrets.token_urlsafe(16),
         "SHOP_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'shop.db'}",
+        "INBOX_PORT": str(free_port()),
+        "INBOX_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'inbox.db'}",
+        "GATEWAY_SECRET": secrets.token_urlsafe(32),
+        "INBOX_SESSION_KEY": GENERATED_SECRETS["INBOX_SESSION_KEY"](),
     }
     env.pop("SHOP_URL", None)
     running = Stack(env, log_dir=workdir / "log")
@@ -59,6 +63,11 @@ def rasa_url(stack: Stack) -> str:
 @pytest.fixture(scope="session")
 def shop_api(stack: Stack) -> ShopApi:
     return ShopApi(stack.settings.shop_url, stack.settings.shop_api_key)
+
+
+@pytest.fixture(scope="session")
+def inbox_url(stack: Stack) -> str:
+    return f"http://127.0.0.1:{stack.env['INBOX_PORT']}"
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 
-from bot.launcher import PROJECT_ROOT, load_environment
+from bot.launcher import GENERATED_SECRETS, PROJECT_ROOT, load_environment
 from tests.conftest import free_port
 
 
@@ -23,6 +23,9 @@ def test_taken_port_is_named(tmp_path) -> None:
             "SHOP_PORT": str(free_port()),
             "RASA_TOKEN": "t",
             "SHOP_API_KEY": "k",
+            "GATEWAY_SECRET": "g",
+            "INBOX_SESSION_KEY": "s",
+            "INBOX_PORT": str(free_port()),
             "RASA_MODEL": str(tmp_path / "model.tar.gz"),
         }
         (tmp_path / "model.tar.gz").write_bytes(b"")
@@ -61,12 +64,12 @@ def test_missing_model_is_named(tmp_path) -> None:
 
 
 def test_secrets_are_generated_once_and_kept(tmp_path, monkeypatch) -> None:
-    for name in ("RASA_TOKEN", "SHOP_API_KEY"):
+    for name in GENERATED_SECRETS:
         monkeypatch.delenv(name, raising=False)
     env_file = tmp_path / ".env"
     first = load_environment(env_file)
     second = load_environment(env_file)
-    assert first["RASA_TOKEN"] and first["SHOP_API_KEY"]
+    assert all(first[name] for name in GENERATED_SECRETS)
     assert (first["RASA_TOKEN"], first["SHOP_API_KEY"]) == (
         second["RASA_TOKEN"],
         second["SHOP_API_KEY"],

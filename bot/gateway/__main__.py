@@ -1,0 +1,29 @@
+"""Runs the gateway and the support inbox: `python -m bot.gateway`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from aiohttp import web
+
+from bot.gateway.app import create_app
+from bot.inbox.config import InboxSettings
+from bot.settings import Settings
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings.from_env()
+    try:
+        app = create_app(settings)
+        port = InboxSettings.from_env().port
+    except ValueError as error:
+        print(f"Kramar inbox could not start: {error}", file=sys.stderr)
+        return 2
+    web.run_app(app, host=settings.host, port=port, print=None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""The gateway and the support inbox, one aiohttp application (`python -m bot.gateway`)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping
+
+import aiohttp
+from aiohttp import web
+
+from bot.gateway import rest
+from bot.gateway.delivery import GatewayDelivery
+from bot.gateway.keys import GATEWAY, GatewayState
+from bot.gateway.outbox import Outbox
+from bot.gateway.rasa_client import RasaClient
+from bot.gateway.router import Router
+from bot.inbox.app import setup_inbox
+from bot.inbox.config import InboxSettings
+from bot.inbox.keys import ENGINE
+from bot.settings import Settings
+
+
+def create_app(settings: Settings, env: Mapping[str, str] | None = None) -> web.Application:
+    env = os.environ if env is None else env
+    secret = env.get("GATEWAY_SECRET", "")
+    if not secret:
+        raise ValueError("GATEWAY_SECRET is not set")
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    delivery = GatewayDelivery()
+    setup_inbox(app, InboxSettings.from_env(env), delivery)
+
+    async def gateway_ctx(app: web.Application) -> AsyncIterator[None]:
+        timeout = aiohttp.ClientTimeout(total=60)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            rasa = RasaClient(
+                f"http://{settings.host}:{settings.rasa_port}", settings.rasa_token, session
+            )
+            router = Router(app, app[ENGINE], rasa, Outbox())
+            delivery.router, delivery.rasa = router, rasa
+            app[GATEWAY] = GatewayState(secret=secret, router=router)
+            yield
+
+    # After the inbox's own context, which creates the engine.
+    app.cleanup_ctx.append(gateway_ctx)
+    app.add_routes(rest.routes)
+    return app

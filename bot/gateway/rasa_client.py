@@ -1,0 +1,67 @@
+"""The gateway's access to the Rasa server: the REST channel and the token-protected API."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+
+class RasaError(Exception):
+    """Rasa did not answer as expected."""
+
+
+class RasaClient:
+    def __init__(self, url: str, token: str, session: aiohttp.ClientSession) -> None:
+        self._url, self._token, self._session = url.rstrip("/"), token, session
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        params = {"token": self._token, **kwargs.pop("params", {})}
+        try:
+            async with self._session.request(
+                method, self._url + path, params=params, **kwargs
+            ) as response:
+                if response.status >= 400:
+                    raise RasaError(f"{method} {path}: HTTP {response.status}")
+                return await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            raise RasaError(f"{method} {path}: {error!r}") from error
+
+    def _conversation(self, sender: str) -> str:
+        return f"/conversations/{quote(sender, safe='')}"
+
+    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        """The customer's message through the REST channel; the bot's replies."""
+        body = {"sender": sender, "message": text, "metadata": metadata}
+        return list(await self._call("POST", "/webhooks/rest/webhook", json=body))
+
+    async def state(self, sender: str) -> dict[str, Any]:
+        """The tracker without events: latest message (intent, confidence) and slots."""
+        return dict(
+            await self._call(
+                "GET", self._conversation(sender) + "/tracker", params={"include_events": "NONE"}
+            )
+        )
+
+    async def trigger(
+        self, sender: str, intent: str, entities: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Runs the bot on an intent the gateway sends (handback, rating, ...)."""
+        body = {"name": intent, "entities": entities or {}}
+        result = await self._call(
+            "POST",
+            self._conversation(sender) + "/trigger_intent",
+            json=body,
+            params={"include_events": "NONE"},
+        )
+        return list(result.get("messages", []))
+
+    async def append(self, sender: str, events: list[dict[str, Any]]) -> None:
+        """Adds events (an agent's reply, a customer's message to an agent) to the tracker."""
+        await self._call(
+            "POST",
+            self._conversation(sender) + "/tracker/events",
+            json=events,
+            params={"include_events": "NONE", "output_channel": "collector"},
+        )

@@ -1,0 +1,167 @@
+"""Where a customer's message goes: to the bot, or to the agents while handed off.
+
+Every message in and out is recorded in the inbox's store, so the transcript
+agents read is complete: customer messages with the bot's understanding,
+the bot's replies, agents' replies and what happened in between.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.gateway.outbox import Outbox
+from bot.gateway.rasa_client import RasaClient, RasaError
+from bot.inbox import store
+from bot.inbox.live import notify
+from bot.policy import load_policy
+
+logger = logging.getLogger(__name__)
+
+WITH_AGENT = ("waiting", "assigned")
+RATINGS = {"1", "2", "3", "4", "5"}
+
+
+def handoff_reason(reply: dict[str, Any]) -> str | None:
+    """The reason of a handoff marker (a custom message from the bot), if it is one."""
+    custom = reply.get("custom")
+    if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):
+        return str(custom["handoff"].get("reason") or "other")
+    return None
+
+
+# A channel that can push messages to a customer unasked (Telegram, the widget).
+Pusher = Callable[[str, list[dict[str, Any]]], Awaitable[None]]
+
+
+class Router:
+    def __init__(self, app: web.Application, engine: AsyncEngine, rasa: RasaClient, outbox: Outbox):
+        self.app, self.engine, self.rasa, self.outbox = app, engine, rasa, outbox
+        # REST clients poll (the outbox wakes them); pushing channels register here.
+        self.pushers: dict[str, Pusher] = {}
+
+    async def handle(
+        self, sender: str, channel: str, text: str, metadata: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """One customer message; the replies to show them now (none while with an agent)."""
+        conversation = await store.conversation_by_sender(self.engine, sender)
+        if conversation and conversation.state in WITH_AGENT:
+            await self._to_agent(sender, channel, text, conversation.id)
+            return []
+        if conversation and conversation.state == "closed" and conversation.rating is None:
+            if text.strip() in RATINGS:
+                return await self._rate(sender, channel, text.strip())
+        elif (
+            conversation and conversation.state == "closed" and conversation.rating_comment is None
+        ):
+            await store.set_rating(
+                self.engine, sender_id=sender, rating=conversation.rating or 0, comment=text[:2000]
+            )
+        return await self._to_bot(sender, channel, text, metadata)
+
+    async def _to_agent(self, sender: str, channel: str, text: str, conversation_id: int) -> None:
+        await store.record_message(
+            self.engine, sender_id=sender, channel=channel, direction="customer", text=text
+        )
+        await notify(self.app, "message", conversation_id)
+        try:  # keep Rasa's tracker complete for when the bot takes over again
+            await self.rasa.append(sender, [{"event": "user", "text": text}])
+        except RasaError:
+            logger.warning("Could not add a customer message to the tracker of %s", sender)
+
+    async def _rate(self, sender: str, channel: str, rating: str) -> list[dict[str, Any]]:
+        await store.set_rating(self.engine, sender_id=sender, rating=int(rating), comment=None)
+        await store.record_message(
+            self.engine, sender_id=sender, channel=channel, direction="customer", text=rating
+        )
+        return await self._bot_says(
+            sender, channel, await self.rasa.trigger(sender, "rating_received")
+        )
+
+    async def _to_bot(
+        self, sender: str, channel: str, text: str, metadata: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        replies = await self.rasa.send(sender, text, metadata)
+        try:
+            state = await self.rasa.state(sender)
+        except RasaError:
+            state = {}
+        latest = state.get("latest_message") or {}
+        intent = latest.get("intent") or {}
+        slots = state.get("slots") or {}
+        message = await store.record_message(
+            self.engine,
+            sender_id=sender,
+            channel=channel,
+            direction="customer",
+            text=text,
+            intent=intent.get("name"),
+            confidence=intent.get("confidence"),
+            language=slots.get("language"),
+        )
+        reasons = [reason for reason in map(handoff_reason, replies) if reason]
+        shown = await self._bot_says(sender, channel, [r for r in replies if not handoff_reason(r)])
+        if reasons:
+            shown += await self._hand_off(sender, channel, reasons[0], slots)
+        await notify(self.app, "message", message.conversation_id)
+        return shown
+
+    async def _hand_off(
+        self, sender: str, channel: str, reason: str, slots: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        conversation = await store.open_handoff(
+            self.engine,
+            sender_id=sender,
+            reason=reason,
+            language=slots.get("language"),
+            customer=slots.get("email"),
+            order_id=slots.get("verified_order_id") or slots.get("order_id"),
+        )
+        await store.record_message(
+            self.engine, sender_id=sender, channel=channel, direction="system",
+            text=f"Handed to a person: {reason}",
+        )  # fmt: skip
+        await notify(self.app, "handoff", conversation.id)
+        position = await store.queue_position(self.engine, sender)
+        minutes = max(1, position) * int(load_policy().lookup("support.minutes_per_conversation"))
+        announced = await self.rasa.trigger(
+            sender, "handoff_queued", {"wait_minutes": str(minutes)}
+        )
+        return await self._bot_says(sender, channel, announced)
+
+    async def _bot_says(
+        self, sender: str, channel: str, replies: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Records the bot's replies in the transcript; returns them to show."""
+        for reply in replies:
+            await store.record_message(
+                self.engine,
+                sender_id=sender,
+                channel=channel,
+                direction="bot",
+                text=str(reply.get("text") or ""),
+                payload={k: v for k, v in reply.items() if k not in ("text", "recipient_id")}
+                or None,
+            )
+        return replies
+
+    async def deliver(self, sender: str, channel: str, replies: list[dict[str, Any]]) -> None:
+        """Bot messages that did not answer a customer's message (handback, rating)."""
+        await self._bot_says(sender, channel, replies)
+        await self.push(sender, channel, replies)
+
+    async def push(self, sender: str, channel: str, messages: list[dict[str, Any]]) -> None:
+        """Sends unasked messages through the conversation's own channel."""
+        await self.outbox.wake(sender)
+        pusher = self.pushers.get(channel)
+        if pusher and messages:
+            try:
+                await pusher(sender, messages)
+            except Exception:  # a channel failure must not break the agent's action
+                logger.exception(
+                    "Could not push %d messages to %s on %s", len(messages), sender, channel
+                )

@@ -1,0 +1,120 @@
+"""The inbox's pages: queue, one conversation, review of past ones, dashboard."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+
+from bot.inbox import review, stats, store
+from bot.inbox.charts import columns, ring, rows
+from bot.inbox.keys import ENGINE, HTTP, INTENTS, SETTINGS
+from bot.inbox.models import HANDOFF_REASONS, REASON_LABELS, STATE_LABELS, STATES
+from bot.inbox.parsing import conversation_id
+from bot.inbox.rasa_client import fetch_slots
+from bot.inbox.serializers import button_titles
+from bot.inbox.sessions import current_agent
+from bot.inbox.shop_client import OrderLookup, fetch_order
+from bot.inbox.templating import render
+
+routes = web.RouteTableDef()
+
+DASHBOARD_PERIODS = (7, 14, 30, 90)
+
+
+@routes.get("/", name="inbox.queue")
+async def queue_page(request: web.Request) -> web.Response:
+    conversations = await store.handed_off(request.app[ENGINE])
+    return await render(request, "queue.html", {"nav": "queue", "conversations": conversations})
+
+
+@routes.get(r"/conversations/{conversation_id:\d+}", name="inbox.conversation")
+async def conversation_page(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    conversation = await store.get_conversation(engine, conversation_id(request))
+    transcript = await store.list_messages(engine, conversation.id)
+    order, slots = await asyncio.gather(
+        _order(request, conversation.order_id),
+        fetch_slots(request.app[HTTP], request.app[SETTINGS], conversation.sender_id),
+    )
+    return await render(
+        request,
+        "conversation.html",
+        {
+            "nav": "conversations" if conversation.state in ("bot", "closed") else "queue",
+            "conversation": conversation,
+            "messages": transcript,
+            "buttons": {message.id: button_titles(message) for message in transcript},
+            "mine": conversation.assigned_agent_id == current_agent(request).id,
+            "order_lookup": order,
+            "slots": slots,
+            "intents": request.app[INTENTS].trainable,
+        },
+    )
+
+
+async def _order(request: web.Request, order_id: str | None) -> OrderLookup | None:
+    if not order_id:
+        return None
+    return await fetch_order(request.app[HTTP], request.app[SETTINGS], order_id)
+
+
+@routes.get("/conversations", name="inbox.review")
+async def review_page(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    wanted = review.ReviewFilter.from_query(request.query)
+    raw_page = request.query.get("page", "1")
+    page = await review.search(engine, wanted, page=int(raw_page) if raw_page.isdigit() else 1)
+    languages, channels = await review.facet_values(engine)
+    examples = await review.misunderstood_examples(engine)
+    return await render(
+        request,
+        "review.html",
+        {
+            "nav": "conversations",
+            "filter": wanted,
+            "result": page,
+            "query": wanted.as_query(),
+            "reasons": [(reason, REASON_LABELS[reason]) for reason in HANDOFF_REASONS],
+            "states": [(state, STATE_LABELS[state]) for state in STATES],
+            "intents": request.app[INTENTS].predicted,
+            "languages": languages,
+            "channels": channels,
+            "misunderstood_count": len(examples),
+        },
+    )
+
+
+@routes.get("/dashboard", name="inbox.dashboard")
+async def dashboard_page(request: web.Request) -> web.Response:
+    raw = request.query.get("days", "14")
+    days = int(raw) if raw.isdigit() and int(raw) in DASHBOARD_PERIODS else 14
+    numbers = await stats.dashboard(request.app[ENGINE], days=days)
+    charts: dict[str, Any] = {
+        "per_day": columns(
+            [(day.strftime("%d.%m"), count) for day, count in numbers.per_day],
+        ),
+        "reasons": rows(
+            [
+                (REASON_LABELS.get(reason, reason), count)
+                for reason, count in numbers.handoffs_by_reason
+            ]
+        ),
+        "ratings": rows(
+            [(f"{stars} ★", numbers.ratings[stars]) for stars in range(5, 0, -1)], label_width=50
+        ),
+        "intents": rows(numbers.top_intents),
+        "containment": ring(numbers.containment),
+        "fallback": ring(numbers.fallback_rate),
+    }
+    return await render(
+        request,
+        "dashboard.html",
+        {
+            "nav": "dashboard",
+            "numbers": numbers,
+            "charts": charts,
+            "periods": DASHBOARD_PERIODS,
+        },
+    )

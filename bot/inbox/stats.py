@@ -1,0 +1,117 @@
+"""The dashboard's numbers for the last N days (UTC), computed in the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.inbox.clock import utc_now
+from bot.inbox.models import FALLBACK_INTENT
+from bot.inbox.tables import conversations, messages
+
+TOP_INTENTS = 10
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    days: int
+    per_day: list[tuple[date, int]]
+    conversations: int
+    handed_off: int
+    handoffs_by_reason: list[tuple[str, int]]
+    ratings: dict[int, int]
+    top_intents: list[tuple[str, int]]
+    customer_messages: int
+    fallback_messages: int
+
+    @property
+    def containment(self) -> float | None:
+        """Share of conversations the bot handled alone (never handed off)."""
+        if not self.conversations:
+            return None
+        return (self.conversations - self.handed_off) / self.conversations
+
+    @property
+    def rated(self) -> int:
+        return sum(self.ratings.values())
+
+    @property
+    def average_rating(self) -> float | None:
+        if not self.rated:
+            return None
+        return sum(stars * count for stars, count in self.ratings.items()) / self.rated
+
+    @property
+    def fallback_rate(self) -> float | None:
+        """Share of customer messages the NLU could not place (``nlu_fallback``)."""
+        if not self.customer_messages:
+            return None
+        return self.fallback_messages / self.customer_messages
+
+
+async def dashboard(engine: AsyncEngine, *, days: int = 14, today: date | None = None) -> Dashboard:
+    today = today or utc_now().date()
+    first_day = today - timedelta(days=days - 1)
+    since = datetime.combine(first_day, time.min)
+    in_period = conversations.c.created_at >= since
+    customer_in_period = (messages.c.direction == "customer") & (messages.c.created_at >= since)
+    async with engine.connect() as conn:
+        day = func.date(conversations.c.created_at)
+        counted = {
+            str(row.day)[:10]: int(row.count)
+            for row in await conn.execute(
+                select(day.label("day"), func.count().label("count")).where(in_period).group_by(day)
+            )
+        }
+        totals = (
+            await conn.execute(
+                select(func.count(), func.count(conversations.c.handoff_at)).where(in_period)
+            )
+        ).one()
+        by_reason = await conn.execute(
+            select(conversations.c.handoff_reason, func.count().label("count"))
+            .where(in_period, conversations.c.handoff_at.is_not(None))
+            .group_by(conversations.c.handoff_reason)
+            .order_by(func.count().desc(), conversations.c.handoff_reason)
+        )
+        reasons = [(row.handoff_reason or "other", int(row.count)) for row in by_reason]
+        ratings = {stars: 0 for stars in range(1, 6)}
+        for row in await conn.execute(
+            select(conversations.c.rating, func.count().label("count"))
+            .where(in_period, conversations.c.rating.is_not(None))
+            .group_by(conversations.c.rating)
+        ):
+            if row.rating in ratings:
+                ratings[row.rating] = int(row.count)
+        intents = await conn.execute(
+            select(messages.c.intent, func.count().label("count"))
+            .where(customer_in_period, messages.c.intent.is_not(None))
+            .group_by(messages.c.intent)
+            .order_by(func.count().desc(), messages.c.intent)
+            .limit(TOP_INTENTS)
+        )
+        top_intents = [(row.intent, int(row.count)) for row in intents]
+        customer_messages, fallback_messages = (
+            await conn.execute(
+                select(
+                    func.count(),
+                    func.count().filter(messages.c.intent == FALLBACK_INTENT),
+                ).where(customer_in_period)
+            )
+        ).one()
+    dates = [first_day + timedelta(days=offset) for offset in range(days)]
+    per_day = [(each, counted.get(each.isoformat(), 0)) for each in dates]
+    return Dashboard(
+        days=days,
+        per_day=per_day,
+        conversations=int(totals[0]),
+        handed_off=int(totals[1]),
+        handoffs_by_reason=reasons,
+        ratings=ratings,
+        top_intents=top_intents,
+        customer_messages=int(customer_messages),
+        fallback_messages=int(fallback_messages),
+    )

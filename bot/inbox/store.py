@@ -1,0 +1,342 @@
+"""Conversations and messages: the functions the gateway calls, and the reads
+the inbox needs. Plain async functions over an AsyncEngine, no HTTP here."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql import Select
+
+from bot.inbox.clock import utc_now
+from bot.inbox.errors import ConversationNotFound
+from bot.inbox.models import (
+    DIRECTIONS,
+    HANDOFF_REASONS,
+    REASON_LABELS,
+    Conversation,
+    Message,
+)
+from bot.inbox.tables import agents, conversations, messages
+
+log = logging.getLogger(__name__)
+
+HANDED_OFF = ("waiting", "assigned")
+MAX_COMMENT_LENGTH = 2000
+UNKNOWN_CHANNEL = "unknown"
+
+
+# ---------------------------------------------------------------- the gateway's calls
+
+
+async def record_message(
+    engine: AsyncEngine,
+    *,
+    sender_id: str,
+    channel: str,
+    direction: str,
+    text: str,
+    payload: dict[str, Any] | None = None,
+    intent: str | None = None,
+    confidence: float | None = None,
+    agent_id: int | None = None,
+    language: str | None = None,
+) -> Message:
+    """Append one message, creating the conversation (state ``bot``) on the first."""
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
+    now = utc_now()
+    conversation_id = await _ensure_conversation(engine, sender_id, channel, now)
+    async with engine.begin() as conn:
+        inserted = await conn.execute(
+            messages.insert().values(
+                conversation_id=conversation_id,
+                direction=direction,
+                text=text,
+                payload=payload,
+                intent=intent,
+                confidence=confidence,
+                agent_id=agent_id,
+                created_at=now,
+            )
+        )
+        changes: dict[str, Any] = {"last_message_at": now}
+        if language:
+            changes["language"] = language
+        await conn.execute(
+            update(conversations).where(conversations.c.id == conversation_id).values(**changes)
+        )
+        row = (
+            await conn.execute(
+                messages_query().where(messages.c.id == inserted.inserted_primary_key[0])
+            )
+        ).one()
+    return row_to_message(row)
+
+
+async def open_handoff(
+    engine: AsyncEngine,
+    *,
+    sender_id: str,
+    reason: str,
+    language: str | None,
+    customer: str | None,
+    order_id: str | None,
+) -> Conversation:
+    """Put the conversation in the queue (``waiting``).
+
+    Idempotent while it is already waiting or assigned: the first reason and
+    hand-off time stay; a customer label or order id learnt since fills a gap.
+    """
+    if reason not in HANDOFF_REASONS:
+        # A hand-off must never fail over a label: file it under "other".
+        log.warning("Unknown hand-off reason %r for %s; stored as 'other'", reason, sender_id)
+        reason = "other"
+    now = utc_now()
+    conversation_id = await _ensure_conversation(engine, sender_id, UNKNOWN_CHANNEL, now)
+    async with engine.begin() as conn:
+        changes: dict[str, Any] = {
+            "state": "waiting",
+            "handoff_reason": reason,
+            "handoff_at": now,
+            "assigned_agent_id": None,
+            "closed_at": None,
+            "last_message_at": now,
+        }
+        if customer:
+            changes["customer"] = customer
+        if order_id:
+            changes["order_id"] = order_id
+        if language:
+            changes["language"] = language
+        opened = await conn.execute(
+            update(conversations)
+            .where(
+                conversations.c.id == conversation_id, conversations.c.state.in_(("bot", "closed"))
+            )
+            .values(**changes)
+        )
+        if opened.rowcount == 1:
+            await insert_system_message(
+                conn,
+                conversation_id,
+                f"Handed off to a person: {REASON_LABELS[reason]}",
+                {"event": "handoff", "reason": reason},
+                now=now,
+            )
+        else:
+            gaps: dict[str, Any] = {}
+            if customer:
+                gaps["customer"] = func.coalesce(conversations.c.customer, customer)
+            if order_id:
+                gaps["order_id"] = func.coalesce(conversations.c.order_id, order_id)
+            if gaps:
+                await conn.execute(
+                    update(conversations)
+                    .where(conversations.c.id == conversation_id)
+                    .values(**gaps)
+                )
+    return await get_conversation(engine, conversation_id)
+
+
+async def conversation_by_sender(engine: AsyncEngine, sender_id: str) -> Conversation | None:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(conversations_query().where(conversations.c.sender_id == sender_id))
+        ).one_or_none()
+    return None if row is None else row_to_conversation(row)
+
+
+async def queue_position(engine: AsyncEngine, sender_id: str) -> int:
+    """1-based place among waiting conversations (oldest hand-off first); 0 if not waiting."""
+    async with engine.connect() as conn:
+        own = (
+            await conn.execute(
+                select(conversations.c.id, conversations.c.handoff_at).where(
+                    conversations.c.sender_id == sender_id, conversations.c.state == "waiting"
+                )
+            )
+        ).one_or_none()
+        if own is None:
+            return 0
+        ahead_or_same = or_(
+            conversations.c.handoff_at < own.handoff_at,
+            and_(conversations.c.handoff_at == own.handoff_at, conversations.c.id <= own.id),
+        )
+        count = await conn.scalar(
+            select(func.count())
+            .select_from(conversations)
+            .where(conversations.c.state == "waiting", ahead_or_same)
+        )
+    return int(count or 0)
+
+
+async def set_rating(
+    engine: AsyncEngine, *, sender_id: str, rating: int, comment: str | None
+) -> None:
+    """Store the customer's 1-5 rating (a later one replaces it) and note it in the transcript."""
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise ValueError(f"rating must be a whole number from 1 to 5, got {rating!r}")
+    comment = (comment or "").strip()[:MAX_COMMENT_LENGTH] or None
+    now = utc_now()
+    async with engine.begin() as conn:
+        conversation_id = await conn.scalar(
+            select(conversations.c.id).where(conversations.c.sender_id == sender_id)
+        )
+        if conversation_id is None:
+            raise ConversationNotFound(sender_id)
+        await conn.execute(
+            update(conversations)
+            .where(conversations.c.id == conversation_id)
+            .values(rating=rating, rating_comment=comment, last_message_at=now)
+        )
+        text = f"Customer rated {rating}/5" + (f": {comment}" if comment else "")
+        await insert_system_message(
+            conn, conversation_id, text, {"event": "rating", "rating": rating}, now=now
+        )
+
+
+# ---------------------------------------------------------------- reads for the inbox
+
+
+async def find_conversation(engine: AsyncEngine, conversation_id: int) -> Conversation | None:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(conversations_query().where(conversations.c.id == conversation_id))
+        ).one_or_none()
+    return None if row is None else row_to_conversation(row)
+
+
+async def get_conversation(engine: AsyncEngine, conversation_id: int) -> Conversation:
+    found = await find_conversation(engine, conversation_id)
+    if found is None:
+        raise ConversationNotFound(conversation_id)
+    return found
+
+
+async def list_messages(
+    engine: AsyncEngine, conversation_id: int, *, after_id: int = 0
+) -> list[Message]:
+    """The transcript in order; ``after_id`` returns only what came later (live updates)."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            messages_query()
+            .where(messages.c.conversation_id == conversation_id, messages.c.id > after_id)
+            .order_by(messages.c.id)
+        )
+        return [row_to_message(row) for row in rows]
+
+
+async def handed_off(engine: AsyncEngine) -> list[Conversation]:
+    """The queue: waiting conversations first, each group oldest hand-off first."""
+    waiting_first = (conversations.c.state != "waiting").label("not_waiting")
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            conversations_query()
+            .add_columns(waiting_first)
+            .where(conversations.c.state.in_(HANDED_OFF))
+            .order_by(waiting_first, conversations.c.handoff_at, conversations.c.id)
+        )
+        return [row_to_conversation(row) for row in rows]
+
+
+# ---------------------------------------------------------------- shared helpers
+
+
+async def insert_system_message(
+    conn: AsyncConnection,
+    conversation_id: int,
+    text: str,
+    payload: dict[str, Any],
+    *,
+    now: Any,
+    agent_id: int | None = None,
+) -> None:
+    """A line in the transcript about what happened (hand-off, claim, close, rating)."""
+    await conn.execute(
+        messages.insert().values(
+            conversation_id=conversation_id,
+            direction="system",
+            text=text,
+            payload=payload,
+            agent_id=agent_id,
+            created_at=now,
+        )
+    )
+
+
+async def _ensure_conversation(engine: AsyncEngine, sender_id: str, channel: str, now: Any) -> int:
+    lookup = select(conversations.c.id).where(conversations.c.sender_id == sender_id)
+    async with engine.connect() as conn:
+        existing = await conn.scalar(lookup)
+    if existing is not None:
+        return int(existing)
+    try:
+        async with engine.begin() as conn:
+            inserted = await conn.execute(
+                conversations.insert().values(
+                    sender_id=sender_id,
+                    channel=channel,
+                    state="bot",
+                    created_at=now,
+                    last_message_at=now,
+                )
+            )
+            return int(inserted.inserted_primary_key[0])
+    except IntegrityError:
+        # Another request created it between our look-up and insert.
+        async with engine.connect() as conn:
+            return int(await conn.scalar(lookup))
+
+
+def conversations_query() -> Select:
+    return select(conversations, agents.c.display_name.label("assigned_agent_name")).select_from(
+        conversations.outerjoin(agents, agents.c.id == conversations.c.assigned_agent_id)
+    )
+
+
+def row_to_conversation(row: Row) -> Conversation:
+    return Conversation(
+        id=row.id,
+        sender_id=row.sender_id,
+        channel=row.channel,
+        language=row.language,
+        customer=row.customer,
+        order_id=row.order_id,
+        state=row.state,
+        handoff_reason=row.handoff_reason,
+        handoff_at=row.handoff_at,
+        assigned_agent_id=row.assigned_agent_id,
+        assigned_agent_name=row.assigned_agent_name,
+        closed_at=row.closed_at,
+        rating=row.rating,
+        rating_comment=row.rating_comment,
+        created_at=row.created_at,
+        last_message_at=row.last_message_at,
+    )
+
+
+def messages_query() -> Select:
+    return select(messages, agents.c.display_name.label("agent_name")).select_from(
+        messages.outerjoin(agents, agents.c.id == messages.c.agent_id)
+    )
+
+
+def row_to_message(row: Row) -> Message:
+    return Message(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        direction=row.direction,
+        text=row.text,
+        payload=row.payload,
+        intent=row.intent,
+        confidence=row.confidence,
+        agent_name=row.agent_name,
+        created_at=row.created_at,
+        misunderstood=bool(row.misunderstood),
+        corrected_intent=row.corrected_intent,
+    )

@@ -1,0 +1,180 @@
+"""Deleting data: retention purge and one customer's erasure, via functions and the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.inbox import agents, retention, store
+from bot.inbox.db import create_engine, migrate
+from bot.settings import PROJECT_ROOT
+from tests.inbox.helpers import backdate
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def database(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[tuple[str, AsyncEngine]]:
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('retention') / 'inbox.db'}"
+    await asyncio.to_thread(migrate, url)
+    engine = create_engine(url)
+    yield url, engine
+    await engine.dispose()
+
+
+async def chat(
+    engine: AsyncEngine, sender: str, texts: list[str], *, customer: str | None = None
+) -> int:
+    message = None
+    for text in texts:
+        message = await store.record_message(
+            engine, sender_id=sender, channel="rest", direction="customer", text=text
+        )
+    if customer:
+        await store.open_handoff(
+            engine,
+            sender_id=sender,
+            reason="other",
+            language=None,
+            customer=customer,
+            order_id=None,
+        )
+    assert message is not None
+    return message.conversation_id
+
+
+def cli(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "INBOX_DATABASE_URL": url,
+        "TRANSCRIPT_RETENTION_DAYS": "30",
+    }
+    env.pop("INBOX_SESSION_KEY", None)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.inbox", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def test_purge_deletes_only_old_transcripts(database: tuple[str, AsyncEngine]) -> None:
+    _, engine = database
+    old = await chat(engine, "purge-old", ["one", "two"])
+    fresh = await chat(engine, "purge-fresh", ["three"])
+    await backdate(engine, old, 200)
+    deleted = await retention.purge(engine, days=180)
+    assert (deleted.conversations, deleted.messages) == (1, 2)
+    assert await store.find_conversation(engine, old) is None
+    assert await store.list_messages(engine, old) == []
+    assert await store.find_conversation(engine, fresh) is not None
+    assert (await retention.purge(engine, days=180)).conversations == 0
+
+
+async def test_erase_by_email_finds_labels_and_typed_addresses(
+    database: tuple[str, AsyncEngine],
+) -> None:
+    _, engine = database
+    labelled = await chat(engine, "erase-1", ["hello"], customer="Ira@Example.com")
+    typed = await chat(engine, "erase-2", ["my email is ira@example.com, thanks"])
+    lookalike = await chat(
+        engine, "erase-3", ["write to mira@example.com or ira@example.community"]
+    )
+    deleted = await retention.erase(engine, customer="ira@example.com")
+    assert deleted.conversations == 2
+    assert deleted.messages == 3  # two customer lines and the hand-off line
+    assert await store.find_conversation(engine, labelled) is None
+    assert await store.find_conversation(engine, typed) is None
+    assert await store.find_conversation(engine, lookalike) is not None
+
+
+async def test_erase_by_sender(database: tuple[str, AsyncEngine]) -> None:
+    _, engine = database
+    gone = await chat(engine, "erase-sender", ["a", "b", "c"])
+    deleted = await retention.erase(engine, sender_id="erase-sender")
+    assert (deleted.conversations, deleted.messages) == (1, 3)
+    assert await store.find_conversation(engine, gone) is None
+    with pytest.raises(ValueError):
+        await retention.erase(engine)
+
+
+async def test_cli_purge_and_erase_print_counts(database: tuple[str, AsyncEngine]) -> None:
+    url, engine = database
+    old = await chat(engine, "cli-old", ["x", "y"])
+    await backdate(engine, old, 45)
+    await chat(engine, "cli-cust", ["hi"], customer="cli@example.com")
+    await chat(engine, "cli-sender", ["hi"])
+
+    purged = await asyncio.to_thread(cli, url, "purge")
+    assert purged.returncode == 0, purged.stderr
+    assert "Deleted 1 conversation(s) and 2 message(s) older than 30 days" in purged.stdout
+    erased = await asyncio.to_thread(cli, url, "erase", "--customer", "cli@example.com")
+    assert erased.returncode == 0, erased.stderr
+    assert "Deleted 1 conversation(s) and 2 message(s)" in erased.stdout
+    by_sender = await asyncio.to_thread(cli, url, "erase", "--sender", "cli-sender")
+    assert "Deleted 1 conversation(s) and 1 message(s)" in by_sender.stdout
+    nothing = await asyncio.to_thread(cli, url, "erase", "--sender", "nobody")
+    assert "Deleted 0 conversation(s)" in nothing.stdout
+    assert (
+        await asyncio.to_thread(cli, url, "erase")
+    ).returncode == 2  # needs --customer or --sender
+
+
+async def test_cli_create_agent_reads_the_password_from_stdin(
+    database: tuple[str, AsyncEngine],
+) -> None:
+    url, engine = database
+    created = await asyncio.to_thread(
+        cli,
+        url,
+        "create-agent",
+        "Kate",
+        "--name",
+        "Kate K.",
+        "--admin",
+        "--password-stdin",
+        stdin="a long secret\n",
+    )
+    assert created.returncode == 0, created.stderr
+    assert "Created administrator 'kate' (Kate K.)" in created.stdout
+    agent = await agents.authenticate(engine, "kate", "a long secret")
+    assert agent is not None and agent.is_admin and agent.display_name == "Kate K."
+
+    again = await asyncio.to_thread(
+        cli,
+        url,
+        "create-agent",
+        "kate",
+        "--name",
+        "Other",
+        "--password-stdin",
+        stdin="another secret\n",
+    )
+    assert again.returncode == 2 and "already exists" in again.stderr
+    short = await asyncio.to_thread(
+        cli, url, "create-agent", "shorty", "--name", "S", "--password-stdin", stdin="short\n"
+    )
+    assert short.returncode == 2 and "at least 8" in short.stderr
+    assert "--password" not in (
+        await asyncio.to_thread(cli, url, "create-agent", "--help")
+    ).stdout.replace("--password-stdin", "")
+
+
+async def test_serve_refuses_to_start_without_a_session_key(tmp_path: Path) -> None:
+    result = await asyncio.to_thread(cli, f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", "serve")
+    assert result.returncode == 2
+    assert "INBOX_SESSION_KEY is not set" in result.stderr
