@@ -39,6 +39,7 @@ class GatewayDelivery:
             direction="agent",
             text=text,
             payload={"agent": agent_name},
+            agent_id=conversation.assigned_agent_id,
         )
         await router.push(
             conversation.sender_id, conversation.channel, [{"text": text, "agent": agent_name}]

@@ -121,10 +121,6 @@ class Router:
             customer=slots.get("email"),
             order_id=slots.get("verified_order_id") or slots.get("order_id"),
         )
-        await store.record_message(
-            self.engine, sender_id=sender, channel=channel, direction="system",
-            text=f"Handed to a person: {reason}",
-        )  # fmt: skip
         await notify(self.app, "handoff", conversation.id)
         position = await store.queue_position(self.engine, sender)
         minutes = max(1, position) * int(load_policy().lookup("support.minutes_per_conversation"))

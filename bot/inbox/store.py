@@ -327,6 +327,11 @@ def messages_query() -> Select:
 
 
 def row_to_message(row: Row) -> Message:
+    agent_name = row.agent_name
+    if agent_name is None and row.direction == "agent" and isinstance(row.payload, dict):
+        # A reply recorded without agent_id may still name its author in the payload.
+        named = row.payload.get("agent")
+        agent_name = named if isinstance(named, str) else None
     return Message(
         id=row.id,
         conversation_id=row.conversation_id,
@@ -335,7 +340,7 @@ def row_to_message(row: Row) -> Message:
         payload=row.payload,
         intent=row.intent,
         confidence=row.confidence,
-        agent_name=row.agent_name,
+        agent_name=agent_name,
         created_at=row.created_at,
         misunderstood=bool(row.misunderstood),
         corrected_intent=row.corrected_intent,

@@ -190,7 +190,10 @@ async def inbox(tmp_path_factory: pytest.TempPathFactory, shop_url: str) -> Asyn
 async def new_agent(inbox: Inbox, name: str = "Agent") -> str:
     """A fresh agent account; returns its username."""
     username = f"{name.lower().replace(' ', '.')}.{secrets.token_hex(3)}"
-    await agents.create_agent(inbox.engine, username=username, display_name=name, password=PASSWORD)
+    # Cheap hashes keep the suite fast; the rounds live in the hash, so login checks them.
+    await agents.create_agent(
+        inbox.engine, username=username, display_name=name, password=PASSWORD, rounds=4
+    )
     return username
 
 

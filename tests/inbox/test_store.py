@@ -76,6 +76,18 @@ async def test_later_messages_append_and_update_language(engine: AsyncEngine) ->
     assert [m.id for m in later] == [second.id, third.id]
 
 
+async def test_agent_named_only_in_the_payload_still_has_a_name(engine: AsyncEngine) -> None:
+    message = await store.record_message(
+        engine,
+        sender_id="rec-agent",
+        channel="rest",
+        direction="agent",
+        text="Hi, Ewa here",
+        payload={"agent": "Ewa"},
+    )
+    assert message.agent_name == "Ewa"
+
+
 async def test_concurrent_first_messages_make_one_conversation(engine: AsyncEngine) -> None:
     results = await asyncio.gather(
         *(
