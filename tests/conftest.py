@@ -46,7 +46,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     env.pop("SHOP_URL", None)
     # People answer around the clock in tests, so results do not depend on the hour.
     policy = (Path(__file__).parent.parent / "bot" / "shop_policy.yml").read_text(encoding="utf-8")
-    always_open = re.sub(r'(mon|tue|wed|thu|fri|sat|sun): .*', r'\1: "00:00-23:59"', policy)
+    always_open = re.sub(r"(mon|tue|wed|thu|fri|sat|sun): .*", r'\1: "00:00-23:59"', policy)
     (workdir / "shop_policy.yml").write_text(always_open, encoding="utf-8")
     env["SHOP_POLICY_FILE"] = str(workdir / "shop_policy.yml")
     running = Stack(env, log_dir=workdir / "log")
