@@ -14,6 +14,8 @@ from bot.gateway.keys import GATEWAY, GatewayState
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.router import Router
+from bot.gateway.telegram import setup_telegram
+from bot.gateway.widget import setup_widget
 from bot.inbox.app import setup_inbox
 from bot.inbox.config import InboxSettings
 from bot.inbox.keys import ENGINE
@@ -43,4 +45,6 @@ def create_app(settings: Settings, env: Mapping[str, str] | None = None) -> web.
     # After the inbox's own context, which creates the engine.
     app.cleanup_ctx.append(gateway_ctx)
     app.add_routes(rest.routes)
+    setup_widget(app, env)
+    setup_telegram(app, env)
     return app

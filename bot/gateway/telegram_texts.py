@@ -1,0 +1,88 @@
+"""What the Telegram channel says by itself, and how it reads Telegram's hints.
+
+Everything else the customer reads comes from the bot (domain.yml); these few
+lines exist because the bot cannot say them: it is down, or Telegram asked
+something Rasa does not know about (/help, a sticker, an expired button).
+"""
+
+from __future__ import annotations
+
+import re
+
+LANGUAGES = ("en", "uk", "pl")
+DEFAULT_LANGUAGE = "en"
+# Telegram's language_code is the app's interface language; Russian-language
+# apps are common among Ukrainian customers, and the shop does not speak Russian.
+_ALIASES = {"uk": "uk", "ru": "uk", "pl": "pl", "en": "en"}
+
+# t.me/<bot>?start=order_10001 opens the chat with "/start order_10001".
+_DEEP_LINK_ORDER = re.compile(r"order_(\d{1,12})")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "help": {
+        "en": (
+            "I'm Kramar, the shop's assistant. I can help with:\n"
+            "• where your order is and when it arrives\n"
+            "• returns, refunds and complaints (you can send a photo)\n"
+            "• cancelling an order or changing its address\n"
+            "• delivery, payment and return questions\n"
+            "Just write what you need, or ask for a person to talk to our team."
+        ),
+        "uk": (
+            "Я Крамар, помічник магазину. Можу допомогти:\n"
+            "• дізнатися, де ваше замовлення і коли воно приїде\n"
+            "• з поверненням, відшкодуванням чи скаргою (можна надіслати фото)\n"
+            "• скасувати замовлення або змінити адресу\n"
+            "• з питаннями про доставку, оплату й повернення\n"
+            "Просто напишіть, що потрібно. Щоб поговорити з людиною, скажіть про це."
+        ),
+        "pl": (
+            "Jestem Kramar, asystent sklepu. Mogę pomóc:\n"
+            "• sprawdzić, gdzie jest zamówienie i kiedy dotrze\n"
+            "• w zwrocie, zwrocie pieniędzy lub reklamacji (możesz wysłać zdjęcie)\n"
+            "• anulować zamówienie lub zmienić adres\n"
+            "• w pytaniach o dostawę, płatności i zwroty\n"
+            "Napisz, czego potrzebujesz, albo poproś o rozmowę z konsultantem."
+        ),
+    },
+    "apology": {
+        "en": "Sorry, something went wrong on our side. Please try again in a minute.",
+        "uk": "Вибачте, у нас стався збій. Спробуйте, будь ласка, ще раз за хвилину.",
+        "pl": "Przepraszamy, coś poszło nie tak po naszej stronie. Spróbuj ponownie za minutę.",
+    },
+    "expired_button": {
+        "en": "This button has expired. Please type your answer.",
+        "uk": "Ця кнопка вже неактивна. Напишіть, будь ласка, відповідь.",
+        "pl": "Ten przycisk już nie działa. Napisz, proszę, odpowiedź.",
+    },
+    "unsupported": {
+        "en": "I can read text and photos. Please write what you need.",
+        "uk": "Я розумію текст і фото. Напишіть, будь ласка, що потрібно.",
+        "pl": "Rozumiem tekst i zdjęcia. Napisz, proszę, czego potrzebujesz.",
+    },
+    "where_is_order": {
+        "en": "Where is my order {order_id}?",
+        "uk": "Де моє замовлення {order_id}?",
+        "pl": "Gdzie jest moje zamówienie {order_id}?",
+    },
+}
+
+
+def language_hint(language_code: str | None) -> str | None:
+    """The shop's language for a Telegram `language_code` ("pl", "uk-UA", "ru"), if any."""
+    if not language_code:
+        return None
+    return _ALIASES.get(language_code.lower().replace("_", "-").split("-")[0])
+
+
+def text(key: str, language: str | None, **values: str) -> str:
+    variants = TEXTS[key]
+    return variants.get(language or DEFAULT_LANGUAGE, variants[DEFAULT_LANGUAGE]).format(**values)
+
+
+def deep_link_text(payload: str, language: str | None) -> str | None:
+    """What a deep-link payload asks, as the customer would write it; None if unknown."""
+    match = _DEEP_LINK_ORDER.fullmatch(payload.strip())
+    if match is None:
+        return None
+    return text("where_is_order", language, order_id=match.group(1))
