@@ -48,11 +48,15 @@ DEFAULT_TOPIC = "order_status"
 # Messages that interrupt the form instead of answering it; rules handle them.
 INTERRUPTIONS = {
     "stop", "human_handoff", "bot_not_helpful", "faq", "bot_challenge", "out_of_scope",
-    "switch_language", "empty_message", "greet", "goodbye", "thank",
+    "switch_language", "empty_message", "greet", "goodbye", "thank", "nlu_fallback",
 }  # fmt: skip
-# Slots whose answer is free text: a message the NLU did not understand is
-# still a valid answer to them.
+# Slots whose answer is free text ("the zip broke after a day", an address):
+# whatever the NLU made of it, only these interrupt.
 FREE_TEXT_SLOTS = {"return_reason", "new_address", "complaint_description", "complaint_photo"}
+FREE_TEXT_INTERRUPTIONS = {"stop", "human_handoff", "bot_not_helpful", "empty_message"}
+# While one of these is asked, a message is its answer, not a new request
+# ("Faulty or damaged" as a return reason must not turn the return into a complaint).
+ANSWER_SLOTS = FREE_TEXT_SLOTS | {"return_items", "complaint_category"}
 # "Where is my *other* order?": the conversation's current order is not meant.
 OTHER_ORDER = re.compile(
     r"\b(other|another|second|different)\b|інш|друг|ещё одн|inn[eyaą]|drugi|kolejn",
@@ -85,6 +89,17 @@ def _entity(tracker: Tracker, name: str) -> Any:
     return next(tracker.get_latest_entity_values(name), None)
 
 
+def previous_topic(tracker: Tracker) -> str | None:
+    """The topic before the latest message set it."""
+    seen_latest_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_latest_user = True
+        elif seen_latest_user and event.get("event") == "slot" and event.get("name") == "topic":
+            return event.get("value")
+    return None
+
+
 async def fetch_order(tracker: Tracker) -> Order:
     return await shop().get_order(int(tracker.get_slot("order_id")))
 
@@ -100,9 +115,8 @@ class ValidateOrderRequestForm(FormValidationAction):
     ) -> list[EventType]:
         intent, requested = latest_intent(tracker), tracker.get_slot("requested_slot")
         just_spoke = tracker.latest_action_name == "action_listen"
-        # A message the NLU did not understand is still a valid free-text answer.
-        not_understood = intent == "nlu_fallback" and requested not in FREE_TEXT_SLOTS
-        if just_spoke and requested and (intent in INTERRUPTIONS or not_understood):
+        interrupting = FREE_TEXT_INTERRUPTIONS if requested in FREE_TEXT_SLOTS else INTERRUPTIONS
+        if just_spoke and requested and intent in interrupting:
             # Let the rules answer (FAQ, stop, a person, ...); the form asks again after.
             return [ActionExecutionRejected(FORM)]
         return await super().run(dispatcher, tracker, domain)
@@ -168,7 +182,12 @@ class ValidateOrderRequestForm(FormValidationAction):
         order_id = numbers[-1][0]
         email = tracker.get_slot("email")
         if email and tracker.get_slot("verified_order_id") != order_id:
-            return await self._verify(order_id, email, dispatcher, tracker)
+            checked = await self._verify(order_id, email, dispatcher, tracker, typed=False)
+            if checked.get("verified_order_id") == order_id or checked.get("end_request"):
+                return checked
+            # Another order than the proven one, under another email: ask for that
+            # email (the same whether the order exists or not) without a failure.
+            return {"order_id": order_id, "email": None}
         return {"order_id": order_id}
 
     async def extract_email(
@@ -196,8 +215,14 @@ class ValidateOrderRequestForm(FormValidationAction):
         return {"email": email}
 
     async def _verify(
-        self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker
+        self,
+        order_id: str,
+        email: str,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        typed: bool = True,
     ) -> dict[str, Any]:
+        """Checks `email` against the order; a typed wrong email counts as a failure."""
         if failures(tracker) >= MAX_FAILURES:
             return {"order_id": order_id, "email": email}
         try:
@@ -210,6 +235,8 @@ class ValidateOrderRequestForm(FormValidationAction):
             return {"order_id": order_id, "email": email, "end_request": True}
         if order is not None and order.belongs_to(email):
             return {"order_id": order_id, "email": email, "verified_order_id": order_id}
+        if not typed:
+            return {}
         count = failures(tracker) + 1
         if count < MAX_FAILURES:
             dispatcher.utter_message(response="utter_order_not_found")
@@ -225,6 +252,8 @@ class ValidateOrderRequestForm(FormValidationAction):
     async def validate_topic(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") in ANSWER_SLOTS:
+            return {"topic": previous_topic(tracker) or value}
         slots: dict[str, Any] = {"topic": value}
         if value == "complaint" and latest_intent(tracker) == "complaint":
             text = latest_text(tracker)
