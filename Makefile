@@ -13,11 +13,12 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data bot/nlu -type f \( -n
 PYTHON_310 := $(firstword $(foreach p,python3.10 $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) /usr/bin/python3.10,\
 	$(shell $(p) -c 'import sys; assert sys.version_info[:2] == (3, 10); print(sys.executable)' 2>/dev/null)))
 
-.PHONY: help setup train run test lint types clean
+.PHONY: help setup train run test eval lint types browser clean
 
 help:
 	@echo "make run    set up, train if needed, start the whole assistant"
 	@echo "make test   set up and run every check (ruff, rasa data validate, pytest)"
+	@echo "make eval   NLU accuracy and macro-F1 per language on the held-out sets"
 	@echo "make lint | types | train | clean"
 
 $(VENV_STAMP): requirements/requirements.lock
@@ -52,11 +53,20 @@ lint: $(VENV_STAMP)
 types: $(VENV_STAMP)
 	$(VENV)/bin/mypy bot actions
 
-test: $(MODEL)
+# Debian's Chromium for the browser tests (Playwright cannot download its own here).
+browser:
+	@command -v chromium >/dev/null || { echo "step 'browser': installing Debian's chromium..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
+		|| { echo "step 'browser': could not install chromium (apt-get install chromium)." >&2; exit 1; }; }
+
+test: $(MODEL) browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check --quiet .
 	$(RASA) data validate --quiet
 	PYTHONPATH=. $(PY) -m pytest
+
+eval: $(VENV_STAMP)
+	PYTHONPATH=. $(PY) bench/nlu_eval.py
 
 clean:
 	rm -rf $(VENV) models .rasa var reports results .pytest_cache .ruff_cache .mypy_cache

@@ -114,6 +114,7 @@ def build_application(settings: TelegramSettings) -> TelegramApp:
         .base_url(f"{settings.api_url}/bot")
         .base_file_url(f"{settings.api_url}/file/bot")
         .concurrent_updates(PerChatProcessor())
+        .job_queue(None)  # nothing is scheduled; saves APScheduler's thread
     )
     if settings.mode == "webhook":  # updates come through the gateway's own route
         builder = builder.updater(None)
