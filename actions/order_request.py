@@ -381,11 +381,13 @@ class ActionAskReturnItems(Action):
         except (ShopUnavailable, NotFound):
             shop_down(dispatcher)
             return []
+        # Payloads carry no words: an English product name clicked in a Polish
+        # chat must not switch the conversation's language.
         buttons = [
-            {"title": items_text([(item.name, item.quantity)]), "payload": item.name}
-            for item in order.items
+            {"title": items_text([(item.name, item.quantity)]), "payload": str(position)}
+            for position, item in enumerate(order.items, start=1)
         ]
-        buttons.append({"title": label("all_items", language), "payload": "all"})
+        buttons.append({"title": label("all_items", language), "payload": "*"})
         dispatcher.utter_message(response="utter_ask_return_items", buttons=buttons)
         return []
 

@@ -17,7 +17,7 @@ from bot.policy import load_policy
 
 # Words meaning "all of them" in the shop's languages.
 ALL_WORDS = {
-    "all", "both", "everything", "all items", "всі", "все", "усе", "усі", "обидва",
+    "*", "all", "both", "everything", "all items", "всі", "все", "усе", "усі", "обидва",
     "обидві", "всі товари", "усі товари", "wszystko", "wszystkie", "oba", "obie",
     "wszystkie produkty",
 }  # fmt: skip

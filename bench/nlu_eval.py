@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -37,7 +38,7 @@ import tempfile
 import time
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -261,6 +262,30 @@ def label_of(parse: dict[str, Any]) -> Prediction:
     return Prediction(response_key or intent, intent, confidence, response_key)
 
 
+@contextlib.contextmanager
+def stderr_to(log: Path) -> Iterator[None]:
+    """Sends everything written to stderr, by Python or TensorFlow's C++, to `log`."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with log.open("a", encoding="utf-8") as output:
+        os.dup2(output.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def quiet_rasa() -> None:
+    """Rasa logs every parsed message at debug level; keep warnings only."""
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+    logging.getLogger().setLevel(logging.WARNING)
+
+
 async def predict_all(model: Path, texts: Sequence[str]) -> list[Prediction]:
     from rasa.core.agent import Agent
 
@@ -268,8 +293,11 @@ async def predict_all(model: Path, texts: Sequence[str]) -> list[Prediction]:
     return [label_of(await agent.parse_message(text)) for text in texts]
 
 
-def predict(model: Path, texts: Sequence[str]) -> list[Prediction]:
-    return asyncio.run(predict_all(model, texts))
+def predict(model: Path, texts: Sequence[str], log: Path) -> list[Prediction]:
+    """The labels `model` gives `texts`; its log output goes to `log`."""
+    with stderr_to(log):
+        quiet_rasa()
+        return asyncio.run(predict_all(model, texts))
 
 
 # ---------------------------------------------------------------- metrics
@@ -447,7 +475,8 @@ def docs_section(
         "except for out-of-scope recall, where it counts as caught.",
         *(
             [
-                f"Test labels with no training data yet (scored as errors): {describe_unseen(unseen)}."
+                "Test labels with no training data yet (scored as errors): "
+                f"{describe_unseen(unseen)}."
             ]
             if unseen
             else []
@@ -509,7 +538,7 @@ def held_out(
     for variant in variants:
         assert variant.model is not None
         started = time.monotonic()
-        predictions = predict(variant.model, texts)
+        predictions = predict(variant.model, texts, args.out / "logs" / f"parse-{variant.name}.log")
         print(
             f"[{variant.name}] parsed {len(texts)} messages in {time.monotonic() - started:.0f} s"
         )
@@ -606,7 +635,8 @@ def cross_validate(
                 args.out / "logs" / f"cv-{variant.name}-fold{k}.log",
             )
             variant.train_seconds += seconds
-            for i, prediction in zip(test_idx, predict(model, held), strict=True):
+            log = args.out / "logs" / f"cv-parse-{variant.name}-fold{k}.log"
+            for i, prediction in zip(test_idx, predict(model, held, log), strict=True):
                 found[variant.name][int(i)] = prediction
             model.unlink()
     for variant in variants:

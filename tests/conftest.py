@@ -44,6 +44,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "INBOX_SESSION_KEY": GENERATED_SECRETS["INBOX_SESSION_KEY"](),
     }
     env.pop("SHOP_URL", None)
+    for name in [n for n in env if n.startswith("TELEGRAM_")]:
+        env.pop(name)  # never poll a real bot from the tests
     # People answer around the clock in tests, so results do not depend on the hour.
     policy = (Path(__file__).parent.parent / "bot" / "shop_policy.yml").read_text(encoding="utf-8")
     always_open = re.sub(r"(mon|tue|wed|thu|fri|sat|sun): .*", r'\1: "00:00-23:59"', policy)

@@ -111,7 +111,12 @@ WEBHOOK_SECRET = "webhook-secret_1"
 
 @asynccontextmanager
 async def running(
-    standin: BotApiStandin, inbox_db: str, *, token: str | None = None, mode: str = "polling"
+    standin: BotApiStandin,
+    inbox_db: str,
+    *,
+    token: str | None = None,
+    mode: str = "polling",
+    api_url: str | None = None,
 ) -> AsyncIterator[Harness]:
     """A gateway-like app with only the Telegram channel, on a free port."""
     token = token or standin.new_bot()
@@ -119,7 +124,7 @@ async def running(
     url = f"http://127.0.0.1:{port}"
     env = {
         "TELEGRAM_BOT_TOKEN": token,
-        "TELEGRAM_API_URL": standin.url,
+        "TELEGRAM_API_URL": api_url or standin.url,
         "TELEGRAM_MODE": mode,
         "INBOX_PORT": str(port),
     }
@@ -373,6 +378,18 @@ async def test_a_refused_token_leaves_the_gateway_running(
         photo = f"{harness.url}/telegram/photos/x?sig=y"
         async with aiohttp.ClientSession() as http, http.get(photo) as response:
             assert response.status == 403
+
+
+async def test_an_unreachable_telegram_is_retried_without_holding_the_gateway_up(
+    standin: BotApiStandin, inbox_db: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    async with running(standin, inbox_db, api_url=nowhere) as harness:
+        await until(lambda: "Telegram unreachable" in caplog.text)
+        assert not harness.channel.ready
+        photo = f"{harness.url}/telegram/photos/x?sig=y"
+        async with aiohttp.ClientSession() as http, http.get(photo) as response:
+            assert response.status == 403  # the gateway serves meanwhile
 
 
 def test_without_a_token_the_channel_is_off_and_says_how_to_enable_it(
