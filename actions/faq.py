@@ -13,9 +13,13 @@ from bot.policy import PolicyError, load_policy
 
 def faq_topic(tracker: Tracker) -> str | None:
     """`shipping_cost` for a message the selector labelled `faq/shipping_cost`."""
-    selector = tracker.latest_message.get("response_selector", {})
-    key = selector.get("faq", {}).get("response", {}).get("intent_response_key") or ""
-    return key.split("/", 1)[1] if key.startswith("faq/") else None
+    selectors = tracker.latest_message.get("response_selector", {})
+    # The selector's entry is "default" unless it was trained for one retrieval intent.
+    for name in ("faq", "default"):
+        key = selectors.get(name, {}).get("response", {}).get("intent_response_key") or ""
+        if key.startswith("faq/"):
+            return key.split("/", 1)[1]
+    return None
 
 
 class ActionAnswerFaq(Action):

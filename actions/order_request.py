@@ -129,12 +129,13 @@ class ValidateOrderRequestForm(FormValidationAction):
         domain: DomainDict,
     ) -> list[str]:
         if failures(tracker) >= MAX_FAILURES or tracker.get_slot("end_request"):
-            return []  # locked or shop down: finish at once, the completing action explains
-        if not is_verified(tracker):
-            return ["order_id", "email"]
+            return []  # locked, shop down or handed off: finish, the completing action explains
+        # `topic` comes first so it is extracted and validated every turn (it is
+        # always filled, so it is never asked).
+        verify = ["topic", "order_id", "email"]
         topic = topic_of(tracker)
-        if not topic.slots:
-            return ["order_id", "email"]
+        if not is_verified(tracker) or not topic.slots:
+            return verify
         try:
             order = await fetch_order(tracker)
         except (ShopUnavailable, NotFound):
@@ -142,8 +143,8 @@ class ValidateOrderRequestForm(FormValidationAction):
         if topic.blocker(order, language_of(tracker)):
             return []
         if topic.name == "return" and len(order.items) == 1:
-            return ["order_id", "email", "return_reason"]
-        return ["order_id", "email", *topic.slots]
+            return [*verify, "return_reason"]
+        return [*verify, *topic.slots]
 
     # --- Order number and email, verified together ------------------------
 
