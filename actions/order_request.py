@@ -50,8 +50,8 @@ INTERRUPTIONS = {
     "stop", "human_handoff", "bot_not_helpful", "faq", "bot_challenge", "out_of_scope",
     "switch_language", "empty_message", "greet", "goodbye", "thank", "nlu_fallback",
 }  # fmt: skip
-# Slots whose answer is free text ("the zip broke after a day", an address, an
-# item's name): whatever the NLU made of it, only these interrupt.
+# Slots whose answer is free text ("the zip broke after a day", an address):
+# whatever the NLU made of it, only these interrupt.
 FREE_TEXT_SLOTS = {"return_reason", "new_address", "complaint_description", "complaint_photo"}
 FREE_TEXT_INTERRUPTIONS = {"stop", "human_handoff", "bot_not_helpful", "empty_message"}
 # While one of these is asked, a message is its answer, not a new request
@@ -115,7 +115,7 @@ class ValidateOrderRequestForm(FormValidationAction):
     ) -> list[EventType]:
         intent, requested = latest_intent(tracker), tracker.get_slot("requested_slot")
         just_spoke = tracker.latest_action_name == "action_listen"
-        interrupting = FREE_TEXT_INTERRUPTIONS if requested in ANSWER_SLOTS else INTERRUPTIONS
+        interrupting = FREE_TEXT_INTERRUPTIONS if requested in FREE_TEXT_SLOTS else INTERRUPTIONS
         if just_spoke and requested and intent in interrupting:
             # Let the rules answer (FAQ, stop, a person, ...); the form asks again after.
             return [ActionExecutionRejected(FORM)]

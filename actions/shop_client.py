@@ -61,7 +61,8 @@ class Address:
     country: str
 
     def as_text(self) -> str:
-        return f"{self.name}, {self.street}, {self.postal_code} {self.city}, {self.country}"
+        """The address as the customer would write it (the recipient's name aside)."""
+        return f"{self.street}, {self.postal_code} {self.city}, {self.country}"
 
 
 @dataclass(frozen=True)

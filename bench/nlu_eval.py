@@ -67,12 +67,19 @@ class Example:
 
 @dataclass(frozen=True)
 class Prediction:
-    """The label the model gives one message, with what it is made of."""
+    """The label the model gives one message, with what it is made of.
+
+    The classifier's own choice (before FallbackClassifier) is kept too, so that
+    fallback thresholds can be studied from the report without retraining.
+    """
 
     label: str
     intent: str
     confidence: float
     response_key: str | None
+    classifier_label: str = ""
+    classifier_confidence: float = 0.0
+    runner_up_confidence: float = 0.0
 
 
 @dataclass
@@ -250,16 +257,33 @@ def snapshot_inputs(nlu_dir: Path, domain: Path, into: Path) -> tuple[Path, Path
 # ---------------------------------------------------------------- prediction
 
 
+def response_label(parse: dict[str, Any], intent: str) -> str:
+    """`intent`, or its response key (`faq/invoice`) if it is a retrieval intent."""
+    selector = parse.get("response_selector") or {}
+    if intent not in selector.get("all_retrieval_intents", []):
+        return intent
+    chosen = selector.get(intent) or selector.get("default") or {}
+    return (chosen.get("response") or {}).get("intent_response_key") or intent
+
+
 def label_of(parse: dict[str, Any]) -> Prediction:
     """The label of a parse: the intent, or a retrieval intent's response key."""
     intent = (parse.get("intent") or {}).get("name") or ""
     confidence = float((parse.get("intent") or {}).get("confidence") or 0.0)
-    selector = parse.get("response_selector") or {}
-    response_key = None
-    if intent in selector.get("all_retrieval_intents", []):
-        chosen = selector.get(intent) or selector.get("default") or {}
-        response_key = (chosen.get("response") or {}).get("intent_response_key")
-    return Prediction(response_key or intent, intent, confidence, response_key)
+    label = response_label(parse, intent)
+    ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") != FALLBACK]
+    first = ranking[0] if ranking else {"name": intent, "confidence": confidence}
+    return Prediction(
+        label=label,
+        intent=intent,
+        confidence=confidence,
+        response_key=label if label != intent else None,
+        classifier_label=response_label(parse, first.get("name") or ""),
+        classifier_confidence=float(first.get("confidence") or 0.0),
+        runner_up_confidence=float(ranking[1].get("confidence") or 0.0)
+        if len(ranking) > 1
+        else 0.0,
+    )
 
 
 @contextlib.contextmanager
@@ -372,6 +396,9 @@ def prediction_rows(
             "confidence": round(p.confidence, 4),
             "response_key": p.response_key,
             "correct": e.label == p.label,
+            "classifier_label": p.classifier_label,
+            "classifier_confidence": round(p.classifier_confidence, 4),
+            "runner_up_confidence": round(p.runner_up_confidence, 4),
         }
         for e, p in zip(examples, predictions, strict=True)
     ]

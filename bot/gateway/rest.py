@@ -11,6 +11,7 @@ resuming) is fetched with GET, which waits up to `wait` seconds for news.
 
 from __future__ import annotations
 
+import asyncio
 from http import HTTPStatus
 from typing import Any
 
@@ -90,13 +91,18 @@ async def fetch(request: web.Request) -> web.Response:
     except ValueError:
         return _error(HTTPStatus.BAD_REQUEST, '"after" and "wait" must be numbers.')
     gateway = request.app[GATEWAY]
-    messages = await messages_after(gateway.router.engine, conversation_id, after)
-    if not messages and wait > 0:
-        await gateway.router.outbox.wait(conversation_id, wait)
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
         messages = await messages_after(gateway.router.engine, conversation_id, after)
-    shown = [m for m in messages if m.direction in ("bot", "agent")]
-    last = messages[-1].id if messages else after
-    return web.json_response({"messages": [as_reply(m) for m in shown], "last": last})
+        after = messages[-1].id if messages else after
+        # Customers see the bot and agents; the customer's own and system lines are skipped.
+        shown = [m for m in messages if m.direction in ("bot", "agent")]
+        remaining = deadline - asyncio.get_running_loop().time()
+        if shown or remaining <= 0:
+            break
+        # Woken at once by news; the short cap also covers a wake that came between.
+        await gateway.router.outbox.wait(conversation_id, min(remaining, 1.0))
+    return web.json_response({"messages": [as_reply(m) for m in shown], "last": after})
 
 
 async def messages_after(engine: AsyncEngine, sender: str, after: int) -> list[store.Message]:

@@ -84,7 +84,7 @@ def test_a_ukrainian_shopper_tracks_an_order_across_a_reload(
     page.goto(f"{inbox_url}/demo")
     page.get_by_role("button", name="Chat with us").click()
     expect(page.locator(".composer textarea")).to_be_focused()
-    page.get_by_label("Language").select_option("uk")
+    page.get_by_label("Language", exact=True).select_option("uk")
     expect(page.get_by_placeholder("Напишіть повідомлення…")).to_be_visible()
     log = page.locator(".log")
 
@@ -100,7 +100,7 @@ def test_a_ukrainian_shopper_tracks_an_order_across_a_reload(
     expect(page.locator(".msg.from-customer")).to_have_text(
         [re.compile("Де моє замовлення"), re.compile("10001")]
     )
-    expect(page.get_by_label("Мова")).to_have_value("uk")
+    expect(page.get_by_label("Мова", exact=True)).to_have_value("uk")
     say(page, order["customer"]["email"])
     tracking = order["shipment"]["tracking_number"]
     expect(page.locator(".msg.from-bot", has_text=tracking)).to_be_visible(timeout=REPLY_MS)
