@@ -272,13 +272,13 @@ def label_of(parse: dict[str, Any]) -> Prediction:
     confidence = float((parse.get("intent") or {}).get("confidence") or 0.0)
     label = response_label(parse, intent)
     ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") != FALLBACK]
-    first = ranking[0] if ranking else {"name": intent, "confidence": confidence}
+    first: dict[str, Any] = ranking[0] if ranking else {"name": intent, "confidence": confidence}
     return Prediction(
         label=label,
         intent=intent,
         confidence=confidence,
         response_key=label if label != intent else None,
-        classifier_label=response_label(parse, first.get("name") or ""),
+        classifier_label=response_label(parse, str(first.get("name") or "")),
         classifier_confidence=float(first.get("confidence") or 0.0),
         runner_up_confidence=float(ranking[1].get("confidence") or 0.0)
         if len(ranking) > 1

@@ -1,0 +1,86 @@
+"""Rasa component: a message made only of words the bot never saw is not understood.
+
+DIET is confident about almost anything, gibberish included ("blorf quux"
+comes out as some intent at 0.99). When none of a message's words occurs in
+the training data, this component drops the intent's confidence to zero, so
+the FallbackClassifier after it answers "not understood" instead of guessing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+WORD = re.compile(r"[^\W\d_]{2,}")
+VOCABULARY_FILE = "vocabulary.json"
+
+
+def words(text: str) -> set[str]:
+    return {word.lower() for word in WORD.findall(text)}
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class UnknownWordsGuard(GraphComponent):
+    """Zeroes the intent confidence of messages with no known word."""
+
+    def __init__(
+        self, model_storage: ModelStorage, resource: Resource, vocabulary: set[str] | None = None
+    ) -> None:
+        self._storage, self._resource = model_storage, resource
+        self.vocabulary = vocabulary or set()
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> UnknownWordsGuard:
+        return cls(model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> UnknownWordsGuard:
+        with model_storage.read_from(resource) as folder:
+            vocabulary = json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
+        return cls(model_storage, resource, set(vocabulary))
+
+    def train(self, training_data: TrainingData) -> Resource:
+        for example in training_data.training_examples:
+            self.vocabulary |= words(example.get(TEXT) or "")
+        with self._storage.write_to(self._resource) as folder:
+            (folder / VOCABULARY_FILE).write_text(
+                json.dumps(sorted(self.vocabulary), ensure_ascii=False), encoding="utf-8"
+            )
+        return self._resource
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            seen = words(message.get(TEXT) or "")
+            intent = message.get(INTENT)
+            if seen and intent and not seen & self.vocabulary:
+                message.set(INTENT, {**intent, "confidence": 0.0}, add_to_output=True)
+                ranking = message.get(INTENT_RANKING_KEY) or []
+                if ranking:
+                    message.set(
+                        INTENT_RANKING_KEY,
+                        [{**ranking[0], "confidence": 0.0}, *ranking[1:]],
+                        add_to_output=True,
+                    )
+        return messages
