@@ -261,6 +261,7 @@ class Stack:
             "Shop backend API": f"http://{s.host}:{s.shop_port}/openapi.json",
             "Support inbox": f"http://{s.host}:{inbox_port(self.env)}/",
             "Customer chat API": f"http://{s.host}:{inbox_port(self.env)}/chat/conversations",
+            "Demo shop with the chat widget": f"http://{s.host}:{inbox_port(self.env)}/demo",
         }
 
 
