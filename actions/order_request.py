@@ -54,6 +54,8 @@ INTERRUPTIONS = {
 # whatever the NLU made of it, only these interrupt.
 FREE_TEXT_SLOTS = {"return_reason", "new_address", "complaint_description", "complaint_photo"}
 FREE_TEXT_INTERRUPTIONS = {"stop", "human_handoff", "bot_not_helpful", "empty_message"}
+# Picking from buttons (items, a category): a question or a request to stop still interrupts.
+CHOICE_INTERRUPTIONS = FREE_TEXT_INTERRUPTIONS | {"faq", "bot_challenge", "switch_language"}
 # While one of these is asked, a message is its answer, not a new request
 # ("Faulty or damaged" as a return reason must not turn the return into a complaint).
 ANSWER_SLOTS = FREE_TEXT_SLOTS | {"return_items", "complaint_category"}
@@ -69,7 +71,11 @@ def failures(tracker: Tracker) -> int:
 
 
 def topic_of(tracker: Tracker) -> Topic:
-    return TOPICS.get(tracker.get_slot("topic") or DEFAULT_TOPIC, orders.TOPIC)
+    name = tracker.get_slot("topic")
+    if tracker.get_slot("requested_slot") in ANSWER_SLOTS and customer_just_spoke(tracker):
+        # An answer ("changed my mind") is not a new request, whatever the NLU thought.
+        name = previous_topic(tracker) or name
+    return TOPICS.get(name or DEFAULT_TOPIC, orders.TOPIC)
 
 
 def is_verified(tracker: Tracker) -> bool:
@@ -87,6 +93,17 @@ def latest_text(tracker: Tracker) -> str:
 
 def _entity(tracker: Tracker, name: str) -> Any:
     return next(tracker.get_latest_entity_values(name), None)
+
+
+def customer_just_spoke(tracker: Tracker) -> bool:
+    """True on the customer's turn; False when the form runs again after an answer
+    to an interruption (the bot has spoken since the customer's message)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            return False
+        if event.get("event") == "user":
+            return True
+    return False
 
 
 def previous_topic(tracker: Tracker) -> str | None:
@@ -114,8 +131,13 @@ class ValidateOrderRequestForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         intent, requested = latest_intent(tracker), tracker.get_slot("requested_slot")
-        just_spoke = tracker.latest_action_name == "action_listen"
-        interrupting = FREE_TEXT_INTERRUPTIONS if requested in FREE_TEXT_SLOTS else INTERRUPTIONS
+        just_spoke = customer_just_spoke(tracker)
+        if requested in FREE_TEXT_SLOTS:
+            interrupting = FREE_TEXT_INTERRUPTIONS
+        elif requested in ANSWER_SLOTS:
+            interrupting = CHOICE_INTERRUPTIONS
+        else:
+            interrupting = INTERRUPTIONS
         if just_spoke and requested and intent in interrupting:
             # Let the rules answer (FAQ, stop, a person, ...); the form asks again after.
             return [ActionExecutionRejected(FORM)]
@@ -164,6 +186,7 @@ class ValidateOrderRequestForm(FormValidationAction):
             return {"order_id": None}
         if (
             tracker.get_slot("requested_slot") == "order_id"
+            and customer_just_spoke(tracker)
             and _entity(tracker, "order_id") is None
             and _entity(tracker, "email") is None
             and any(ch.isdigit() for ch in text)
@@ -197,6 +220,7 @@ class ValidateOrderRequestForm(FormValidationAction):
         """A malformed address typed in reply to the question, kept to explain it."""
         if (
             tracker.get_slot("requested_slot") == "email"
+            and customer_just_spoke(tracker)
             and _entity(tracker, "email") is None
             and "@" in latest_text(tracker)
         ):
@@ -273,8 +297,8 @@ class ValidateOrderRequestForm(FormValidationAction):
 
     def _answer(self, tracker: Tracker, slot: str) -> str | None:
         """The latest message when it answers the question about `slot`."""
-        if tracker.get_slot("requested_slot") != slot:
-            return None
+        if tracker.get_slot("requested_slot") != slot or not customer_just_spoke(tracker):
+            return None  # not an answer, or already answered as an interruption
         text = latest_text(tracker).strip()
         return text or None
 
@@ -302,7 +326,7 @@ class ValidateOrderRequestForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = self._answer(tracker, "return_reason")
-        if text and tracker.get_slot("topic") == "return" and len(text) <= 500:
+        if text and topic_of(tracker).name == "return" and len(text) <= 500:
             slots: dict[str, Any] = {"return_reason": text}
             if not tracker.get_slot("return_items"):  # single-item order
                 order = await fetch_order(tracker)
