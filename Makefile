@@ -17,7 +17,7 @@ PYTHON_310 := $(firstword $(foreach p,python3.10 $(wildcard $(HOME)/.pyenv/versi
 
 help:
 	@echo "make run    set up, train if needed, start the whole assistant"
-	@echo "make test   set up and run every check (ruff, rasa data validate, pytest)"
+	@echo "make test   set up and run every check (ruff, mypy, rasa data validate, pytest)"
 	@echo "make eval   NLU accuracy and macro-F1 per language on the held-out sets"
 	@echo "make lint | types | train | clean"
 
@@ -62,6 +62,7 @@ browser:
 test: $(MODEL) browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check --quiet .
+	$(VENV)/bin/mypy bot actions
 	$(RASA) data validate --quiet
 	PYTHONPATH=. $(PY) -m pytest
 

@@ -39,7 +39,7 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,8 @@ class Variant:
     """One configuration under test and what it produced."""
 
     name: str
-    config: Path
+    source: Path  # the configuration file as given
+    config: Path  # the copy that is trained, safe from edits during the run
     model: Path | None = None
     fingerprint: str = ""
     trained: bool = False
@@ -236,7 +237,7 @@ def ensure_model(variant: Variant, nlu_dir: Path, domain: Path, out: Path) -> No
         print(f"[{variant.name}] reusing {rel(model)} (nothing changed)", flush=True)
         variant.model = model
         return
-    print(f"[{variant.name}] training on {rel(variant.config)} ...", flush=True)
+    print(f"[{variant.name}] training on {rel(variant.source)} ...", flush=True)
     stamp.unlink(missing_ok=True)
     variant.model, variant.train_seconds = train(
         variant.config, nlu_dir, domain, models, variant.name, out / "logs" / f"{variant.name}.log"
@@ -488,7 +489,7 @@ def docs_section(
             m = v.metrics.get(lang, {})
             lines.append(
                 f"| {lang} | {train_counts[lang]} | {test_counts[lang]} | {v.name} "
-                f"(`{rel(v.config)}`) | {fmt(m.get('accuracy'))} | {fmt(m.get('macro_f1'))} "
+                f"(`{rel(v.source)}`) | {fmt(m.get('accuracy'))} | {fmt(m.get('macro_f1'))} "
                 f"| {fmt(m.get('oos_recall'))} | {fmt(m.get('fallback_rate'))} |"
             )
     lines += [
@@ -584,7 +585,7 @@ def held_out(
             "unseen_test_labels": unseen,
             "variants": {
                 v.name: {
-                    "config": rel(v.config),
+                    "config": rel(v.source),
                     "model": rel(v.model) if v.model else None,
                     "fingerprint": v.fingerprint,
                     "trained_now": v.trained,
@@ -648,24 +649,33 @@ def cross_validate(
         RasaYAMLWriter().dump(fold_dir / "nlu.yml", fold_data)
         held = [tagged[i].text for i in test_idx]
         for variant in variants:
-            print(
-                f"[cv {k}/{args.cv}] {variant.name}: training on {len(train_idx)}, "
-                f"testing on {len(test_idx)} examples ...",
-                flush=True,
-            )
-            model, seconds = train(
-                variant.config,
-                fold_dir,
-                domain,
-                scratch / "models",
-                f"{variant.name}-fold{k}",
-                args.out / "logs" / f"cv-{variant.name}-fold{k}.log",
-            )
-            variant.train_seconds += seconds
-            log = args.out / "logs" / f"cv-parse-{variant.name}-fold{k}.log"
-            for i, prediction in zip(test_idx, predict(model, held, log), strict=True):
+            cached = args.out / "cv" / f"{fingerprint(variant.config, fold_dir, domain)}.json"
+            if cached.exists():
+                print(f"[cv {k}/{args.cv}] {variant.name}: reusing {rel(cached)}", flush=True)
+                predictions = [
+                    Prediction(**p) for p in json.loads(cached.read_text())["predictions"]
+                ]
+            else:
+                print(
+                    f"[cv {k}/{args.cv}] {variant.name}: training on {len(train_idx)}, "
+                    f"testing on {len(test_idx)} examples ...",
+                    flush=True,
+                )
+                model, seconds = train(
+                    variant.config,
+                    fold_dir,
+                    domain,
+                    scratch / "models",
+                    f"{variant.name}-fold{k}",
+                    args.out / "logs" / f"cv-{variant.name}-fold{k}.log",
+                )
+                variant.train_seconds += seconds
+                log = args.out / "logs" / f"cv-parse-{variant.name}-fold{k}.log"
+                predictions = predict(model, held, log)
+                model.unlink()
+                write_json(cached, {"predictions": [asdict(p) for p in predictions]})
+            for i, prediction in zip(test_idx, predictions, strict=True):
                 found[variant.name][int(i)] = prediction
-            model.unlink()
     for variant in variants:
         predictions = [found[variant.name][i] for i in range(len(tagged))]
         variant.metrics = by_language(tagged, predictions)
@@ -681,7 +691,7 @@ def cross_validate(
             "examples": count_by_language(tagged),
             "variants": {
                 v.name: {
-                    "config": rel(v.config),
+                    "config": rel(v.source),
                     "train_seconds": round(v.train_seconds, 1),
                     "metrics": v.metrics,
                     "predictions": v.predictions,
@@ -730,18 +740,27 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def variants_of(args: argparse.Namespace) -> list[Variant]:
-    variants = [Variant("ours", args.config)]
+    variants = [Variant("ours", args.config, args.config)]
     if not args.skip_baseline:
-        variants.append(Variant("baseline", args.baseline))
+        variants.append(Variant("baseline", args.baseline, args.baseline))
     for spec in args.variant:
         name, _, config = spec.partition("=")
         if not name or not config or not re.fullmatch(r"[\w.+-]+", name):
             raise SystemExit(f"--variant wants NAME=CONFIG, got {spec!r}")
-        variants.append(Variant(name, (Path.cwd() / config).resolve()))
+        path = (Path.cwd() / config).resolve()
+        variants.append(Variant(name, path, path))
     for v in variants:
-        if not v.config.is_file():
-            raise SystemExit(f"no such config: {v.config}")
+        if not v.source.is_file():
+            raise SystemExit(f"no such config: {v.source}")
     return variants
+
+
+def snapshot_configs(variants: Sequence[Variant], into: Path) -> None:
+    """Trains copies of the configurations, so that edits during a run do not leak in."""
+    into.mkdir(parents=True, exist_ok=True)
+    for v in variants:
+        v.config = into / f"{v.name}.yml"
+        shutil.copy2(v.source, v.config)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -753,6 +772,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore")
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="nlu-eval-") as scratch:
+        snapshot_configs(variants, Path(scratch) / "configs")
         if args.cv:
             cross_validate(variants, args, command, Path(scratch))
         else:

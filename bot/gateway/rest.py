@@ -72,7 +72,8 @@ async def send(request: web.Request) -> web.Response:
         return _error(
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"A message holds at most {MAX_TEXT} characters."
         )
-    metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+    raw_metadata = body.get("metadata")
+    metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
     router = request.app[GATEWAY].router
     replies = await router.handle(conversation_id, "rest", text, metadata)
     # `last` lets the client poll for what comes later without seeing these again.
