@@ -294,6 +294,10 @@ def main() -> int:
     for label, url in stack.urls().items():
         print(f"  {label:<24} {url}")
     print(f"  {'Logs':<24} {stack.log_dir}")
+    if stack.env.get("TELEGRAM_BOT_TOKEN"):
+        print(f"  {'Telegram bot':<24} on ({stack.env.get('TELEGRAM_MODE') or 'polling'})")
+    else:
+        print(f"  {'Telegram bot':<24} off: set TELEGRAM_BOT_TOKEN in .env to start it")
     print(
         "\nTry it:\n"
         f"  curl -s -XPOST http://{stack.settings.host}:{stack.settings.rasa_port}/webhooks/rest/webhook "
