@@ -27,7 +27,7 @@ from dotenv import dotenv_values
 
 from bot.settings import PROJECT_ROOT, VAR_DIR, Settings
 
-ENV_FILE = PROJECT_ROOT / ".env"
+ENV_FILE = Path(os.environ.get("KRAMAR_ENV_FILE") or PROJECT_ROOT / ".env")
 
 
 def _fernet_key() -> str:
@@ -261,7 +261,7 @@ class Stack:
             "Shop backend API": f"http://{s.host}:{s.shop_port}/openapi.json",
             "Support inbox": f"http://{s.host}:{inbox_port(self.env)}/",
             "Customer chat API": f"http://{s.host}:{inbox_port(self.env)}/chat/conversations",
-            "Demo shop with the chat widget": f"http://{s.host}:{inbox_port(self.env)}/demo",
+            "Demo shop with widget": f"http://{s.host}:{inbox_port(self.env)}/demo",
         }
 
 

@@ -27,6 +27,7 @@ def test_taken_port_is_named(tmp_path) -> None:
             "INBOX_SESSION_KEY": "s",
             "INBOX_PORT": str(free_port()),
             "RASA_MODEL": str(tmp_path / "model.tar.gz"),
+            "KRAMAR_ENV_FILE": str(tmp_path / ".env"),
         }
         (tmp_path / "model.tar.gz").write_bytes(b"")
         result = subprocess.run(
@@ -49,6 +50,7 @@ def test_missing_model_is_named(tmp_path) -> None:
         "RASA_TOKEN": "t",
         "SHOP_API_KEY": "k",
         "RASA_MODEL": str(tmp_path / "none.tar.gz"),
+        "KRAMAR_ENV_FILE": str(tmp_path / ".env"),
     }
     result = subprocess.run(
         [sys.executable, "-m", "bot.launcher"],
