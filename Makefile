@@ -13,12 +13,13 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data bot/nlu -type f \( -n
 PYTHON_310 := $(firstword $(foreach p,python3.10 $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) /usr/bin/python3.10,\
 	$(shell $(p) -c 'import sys; assert sys.version_info[:2] == (3, 10); print(sys.executable)' 2>/dev/null)))
 
-.PHONY: help setup train run test eval lint types browser clean
+.PHONY: help setup train run test eval bench lint types browser clean
 
 help:
 	@echo "make run    set up, train if needed, start the whole assistant"
 	@echo "make test   set up and run every check (ruff, mypy, rasa data validate, pytest)"
 	@echo "make eval   NLU accuracy and macro-F1 per language on the held-out sets"
+	@echo "make bench  load test: Kramar in production mode against plain Rasa"
 	@echo "make lint | types | train | clean"
 
 $(VENV_STAMP): requirements/requirements.lock
@@ -68,6 +69,9 @@ test: $(MODEL) browser
 
 eval: $(VENV_STAMP)
 	PYTHONPATH=. $(PY) bench/nlu_eval.py
+
+bench: $(MODEL)
+	PYTHONPATH=. $(PY) bench/load.py --docs docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) models .rasa var reports results .pytest_cache .ruff_cache .mypy_cache

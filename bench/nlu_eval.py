@@ -473,12 +473,15 @@ def docs_section(
     train_counts: dict[str, int],
     test_counts: dict[str, int],
     unseen: dict[str, dict[str, int]],
+    seconds: float,
 ) -> str:
     today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    trained = [v.name for v in variants if v.trained]
     lines = [
-        "## NLU: intent classification per language",
+        "### Latest run",
         "",
-        f"Produced {today} by `{command}`.",
+        f"Produced {today} by `{command}` in {seconds / 60:.0f} min "
+        + (f"(trained: {', '.join(trained)})." if trained else "(all models reused)."),
         "Models are trained on `data/nlu` and tested on the held-out `tests/nlu/<lang>/*.yml`.",
         "",
         "| Language | Train | Test | Config | Accuracy | Macro-F1 | OOS recall | Fallback rate |",
@@ -519,6 +522,13 @@ def docs_section(
         lines.append(
             f"- {v.name}: " + ("all hold." if not missed else "missed — " + "; ".join(missed) + ".")
         )
+    lines += ["", f"Top confusions of {variants[0].name} (gold → predicted, count, example):"]
+    for lang in LANGUAGES:
+        confusions = variants[0].metrics.get(lang, {}).get("confusions", [])
+        described = "; ".join(
+            f"{c['gold']} → {c['predicted']} ×{c['count']} (“{c['example']}”)" for c in confusions
+        )
+        lines.append(f"- {lang}: {described or 'none'}.")
     return "\n".join(lines)
 
 
@@ -549,6 +559,7 @@ def write_json(path: Path, payload: dict[str, Any]) -> None:
 def held_out(
     variants: list[Variant], args: argparse.Namespace, command: str, scratch: Path
 ) -> None:
+    started = time.monotonic()
     nlu_dir, domain = snapshot_inputs(args.nlu, args.domain, scratch)
     train_examples = load_examples(nlu_dir)
     tests = [e for e in load_examples(args.tests) if e.language in LANGUAGES]
@@ -599,7 +610,12 @@ def held_out(
     )
     print(f"\npredictions and metrics: {rel(report)}")
     if args.docs:
-        update_docs(args.docs, docs_section(variants, command, train_counts, test_counts, unseen))
+        update_docs(
+            args.docs,
+            docs_section(
+                variants, command, train_counts, test_counts, unseen, time.monotonic() - started
+            ),
+        )
         print(f"table: {rel(args.docs)}")
 
 

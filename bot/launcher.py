@@ -85,6 +85,62 @@ def model_path(env: Mapping[str, str]) -> Path:
     return path
 
 
+def rasa_command(settings: Settings, env: Mapping[str, str], port: int) -> list[str]:
+    endpoints = "endpoints.production.yml" if settings.production else "endpoints.yml"
+    return [
+        str(Path(sys.executable).with_name("rasa")),
+        "run",
+        "--model",
+        str(model_path(env)),
+        "--enable-api",
+        "--auth-token",
+        settings.rasa_token,
+        "--interface",
+        settings.host,
+        "--port",
+        str(port),
+        "--endpoints",
+        endpoints,
+        "--credentials",
+        "credentials.yml",
+    ]
+
+
+def rasa_services(settings: Settings, env: Mapping[str, str]) -> list[Service]:
+    """One Rasa server, or in production its replicas and the balancer in front."""
+    base = f"http://{settings.host}"
+    status = "/status?token=" + settings.rasa_token
+    if settings.rasa_replicas == 1:
+        ports = {"Rasa server": settings.rasa_port}
+    else:
+        ports = {
+            f"Rasa replica {number}": port
+            for number, port in enumerate(settings.rasa_replica_ports, start=1)
+        }
+    replicas = [
+        Service(
+            name,
+            "RASA_REPLICA_PORTS" if name != "Rasa server" else "RASA_PORT",
+            port,
+            rasa_command(settings, env, port),
+            f"{base}:{port}{status}",
+            300,
+        )
+        for name, port in ports.items()
+    ]
+    if settings.rasa_replicas == 1:
+        return replicas
+    balancer = Service(
+        "balancer",
+        "RASA_PORT",
+        settings.rasa_port,
+        [sys.executable, "-m", "bot.balancer"],
+        f"{base}:{settings.rasa_port}{status}",
+        300,
+    )
+    return [*replicas, balancer]
+
+
 def services(settings: Settings, env: Mapping[str, str]) -> list[Service]:
     python = sys.executable
     base = f"http://{settings.host}"
@@ -113,31 +169,49 @@ def services(settings: Settings, env: Mapping[str, str]) -> list[Service]:
             f"{base}:{inbox_port(env)}/chat/health",
             60,
         ),
-        Service(
-            "Rasa server",
-            "RASA_PORT",
-            settings.rasa_port,
-            [
-                str(Path(python).with_name("rasa")),
-                "run",
-                "--model",
-                str(model_path(env)),
-                "--enable-api",
-                "--auth-token",
-                settings.rasa_token,
-                "--interface",
-                settings.host,
-                "--port",
-                str(settings.rasa_port),
-                "--endpoints",
-                "endpoints.yml",
-                "--credentials",
-                "credentials.yml",
-            ],
-            f"{base}:{settings.rasa_port}/status?token={settings.rasa_token}",
-            240,
-        ),
+        *rasa_services(settings, env),
     ]
+
+
+def production_problems(settings: Settings, env: Mapping[str, str]) -> list[str]:
+    """What keeps production mode from starting, each with what to set."""
+    problems = []
+    for name in ("SHOP_DATABASE_URL", "INBOX_DATABASE_URL"):
+        if not env.get(name, "").startswith("postgresql"):
+            problems.append(f"{name} must be a PostgreSQL URL (postgresql+asyncpg://...)")
+    if not settings.tracker_database_url.startswith("postgresql"):
+        problems.append("TRACKER_DATABASE_URL must be a PostgreSQL URL (postgresql://...)")
+    else:
+        problems += _database_problems(settings.tracker_database_url)
+    if not settings.redis_url.startswith("redis"):
+        problems.append("REDIS_URL must be a Redis URL (redis://host:6379/0)")
+    else:
+        problems += _redis_problems(settings.redis_url)
+    return problems
+
+
+def _database_problems(url: str) -> list[str]:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect():
+            return []
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+        return [f"TRACKER_DATABASE_URL: PostgreSQL is not reachable ({reason})"]
+    finally:
+        engine.dispose()
+
+
+def _redis_problems(url: str) -> list[str]:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3).ping()
+        return []
+    except redis.RedisError as error:
+        return [f"REDIS_URL: Redis is not reachable ({error})"]
 
 
 def inbox_port(env: Mapping[str, str]) -> int:
@@ -177,6 +251,11 @@ class Stack:
             "SHOP_URL": self.settings.shop_url,
             # Quieter TensorFlow start-up logs.
             "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+            "SANIC_WORKERS": str(self.settings.sanic_workers),
+            "ACTION_SERVER_SANIC_WORKERS": str(self.settings.action_server_workers),
+            "RASA_UPSTREAMS": ",".join(
+                f"http://{self.settings.host}:{port}" for port in self.settings.rasa_replica_ports
+            ),
         }
         self.log_dir = log_dir
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
@@ -187,6 +266,10 @@ class Stack:
         for name in GENERATED_SECRETS:
             if not self.env.get(name):
                 raise LaunchError(f"step 'settings': {name} is not set.")
+        if self.settings.production:
+            problems = production_problems(self.settings, self.env)
+            if problems:
+                raise LaunchError("step 'production': " + "; ".join(problems) + ".")
         for service in self._services.values():
             if not port_is_free(self.settings.host, service.port):
                 raise LaunchError(
@@ -232,7 +315,9 @@ class Stack:
         )
 
     def log_file(self, name: str) -> Path:
-        return self.log_dir / f"{name.split()[0].lower()}.log"
+        words = name.lower().split()
+        stem = "-".join(words[-2:]) if words[-1].isdigit() else words[0]
+        return self.log_dir / f"{stem}.log"
 
     def stop_service(self, name: str, timeout: float = 15) -> None:
         process = self.processes.pop(name, None)

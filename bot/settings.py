@@ -35,10 +35,27 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, got {raw!r}") from None
 
 
+MODES = ("local", "production")
+
+
+def _ports(env: Mapping[str, str], name: str, first: int, count: int) -> tuple[int, ...]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return tuple(range(first, first + count))
+    try:
+        ports = tuple(int(part) for part in raw.split(","))
+    except ValueError:
+        raise ValueError(f"{name} must be comma-separated port numbers, got {raw!r}") from None
+    if len(ports) != count:
+        raise ValueError(f"{name} must name {count} ports (RASA_REPLICAS), got {raw!r}")
+    return ports
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str
     rasa_port: int
+    rasa_url: str
     action_port: int
     shop_port: int
     rasa_token: str
@@ -47,15 +64,32 @@ class Settings:
     shop_database_url: str
     shop_timeout_seconds: float
     shop_read_retries: int
+    # KRAMAR_MODE=production: conversations in PostgreSQL, locks in Redis,
+    # several Rasa replicas (each with SANIC_WORKERS processes) behind a balancer.
+    mode: str
+    tracker_database_url: str
+    redis_url: str
+    rasa_replicas: int
+    rasa_replica_ports: tuple[int, ...]
+    sanic_workers: int
+    action_server_workers: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         host = env.get("KRAMAR_HOST", "127.0.0.1")
         shop_port = _int(env, "SHOP_PORT", 8080)
+        rasa_port = _int(env, "RASA_PORT", 5005)
+        mode = env.get("KRAMAR_MODE", "").strip() or "local"
+        if mode not in MODES:
+            raise ValueError(f"KRAMAR_MODE must be one of {', '.join(MODES)}, got {mode!r}")
+        replicas = _int(env, "RASA_REPLICAS", 2) if mode == "production" else 1
+        if replicas < 1:
+            raise ValueError("RASA_REPLICAS must be at least 1")
         return cls(
             host=host,
-            rasa_port=_int(env, "RASA_PORT", 5005),
+            rasa_port=rasa_port,
+            rasa_url=(env.get("RASA_URL", "").strip() or f"http://{host}:{rasa_port}").rstrip("/"),
             action_port=_int(env, "ACTION_SERVER_PORT", 5055),
             shop_port=shop_port,
             rasa_token=env.get("RASA_TOKEN", ""),
@@ -66,4 +100,17 @@ class Settings:
             ),
             shop_timeout_seconds=_float(env, "SHOP_TIMEOUT_SECONDS", 3.0),
             shop_read_retries=_int(env, "SHOP_READ_RETRIES", 2),
+            mode=mode,
+            tracker_database_url=env.get("TRACKER_DATABASE_URL", "").strip(),
+            redis_url=env.get("REDIS_URL", "").strip(),
+            rasa_replicas=replicas,
+            rasa_replica_ports=_ports(env, "RASA_REPLICA_PORTS", rasa_port + 1, replicas),
+            sanic_workers=_int(env, "SANIC_WORKERS", 2 if mode == "production" else 1),
+            action_server_workers=_int(
+                env, "ACTION_SERVER_SANIC_WORKERS", 2 if mode == "production" else 1
+            ),
         )
+
+    @property
+    def production(self) -> bool:
+        return self.mode == "production"

@@ -7,7 +7,9 @@ Same URL and wire format as Rasa's own `rest` channel
 - typed text cannot smuggle intents with entities (`/inform{"email": ...}`):
   only a bare `/intent` payload, as buttons send, is passed through;
 - when a turn produced no reply at all (Rasa drops an action's events silently
-  when the action server fails), the customer gets an apology in their language.
+  when the action server fails), the customer gets an apology in their language;
+- when the conversation store failed underneath the turn (bot.turn_guard), the
+  replies Rasa made without the conversation's history are replaced by that apology.
 """
 
 from __future__ import annotations
@@ -21,9 +23,14 @@ from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.shared.core.events import SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.nlu.language import detect_language
+from bot.turn_guard import start_turn
 
 logger = logging.getLogger(__name__)
 
@@ -96,28 +103,40 @@ class GuardedRestInput(RestInput):
                 input_channel=self.name(),
                 metadata=metadata,
             )
+            report = start_turn()
             try:
                 await on_new_message(message)
             except CancelledError:
                 logger.error("Turn for %s timed out.", sender)
             except Exception:
                 logger.exception("Turn for %s failed.", sender)
+            if report.problems:
+                collector.messages.clear()
             if not collector.messages:
-                collector.messages.append(await _apology(request, sender))
+                collector.messages.append(
+                    await _apology(request, sender, text, history_lost=bool(report.problems))
+                )
             return response.json(collector.messages)
 
         return webhook
 
 
-async def _apology(request: Request, sender: str) -> dict[str, Any]:
-    """The apology response, rendered in the conversation's language."""
+async def _apology(request: Request, sender: str, text: str, history_lost: bool) -> dict[str, Any]:
+    """The apology response, in the conversation's language.
+
+    When the conversation store failed, its history (and the language slot)
+    is out of reach: the language is read off the message itself.
+    """
     fallback = {
         "recipient_id": sender,
         "text": "Sorry, something went wrong on my side. Please try again in a moment.",
     }
     try:
         agent = request.app.ctx.agent
-        tracker = await agent.tracker_store.get_or_create_tracker(sender)
+        tracker = None if history_lost else await agent.tracker_store.retrieve(sender)
+        if tracker is None:
+            tracker = DialogueStateTracker(sender, agent.domain.slots)
+            tracker.update(SlotSet("language", detect_language(text) or "en"))
         rendered = await agent.processor.nlg.generate(APOLOGY_RESPONSE, tracker, "rest")
     except Exception:
         logger.exception("Could not render the apology for %s.", sender)

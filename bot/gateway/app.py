@@ -34,9 +34,7 @@ def create_app(settings: Settings, env: Mapping[str, str] | None = None) -> web.
     async def gateway_ctx(app: web.Application) -> AsyncIterator[None]:
         timeout = aiohttp.ClientTimeout(total=60)
         async with aiohttp.ClientSession(timeout=timeout) as session:
-            rasa = RasaClient(
-                f"http://{settings.host}:{settings.rasa_port}", settings.rasa_token, session
-            )
+            rasa = RasaClient(settings.rasa_url, settings.rasa_token, session)
             router = Router(app, app[ENGINE], rasa, Outbox())
             delivery.router, delivery.rasa = router, rasa
             app[GATEWAY] = GatewayState(secret=secret, router=router)

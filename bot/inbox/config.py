@@ -96,9 +96,7 @@ class InboxSettings:
             session_key=session_key,
             cookie_secure=_bool(env, "INBOX_COOKIE_SECURE", False),
             retention_days=_positive_int(env, "TRANSCRIPT_RETENTION_DAYS", 180),
-            rasa_url=(
-                env.get("RASA_URL", "").strip() or f"http://{shared.host}:{shared.rasa_port}"
-            ).rstrip("/"),
+            rasa_url=shared.rasa_url,
             rasa_token=shared.rasa_token,
             shop_url=shared.shop_url,
             shop_api_key=shared.shop_api_key,

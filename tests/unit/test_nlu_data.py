@@ -5,17 +5,21 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 
 
 def examples(folder: Path) -> set[str]:
+    """Every example text under folder, annotations removed, lower-cased."""
     found = set()
     for path in folder.glob("*/*.yml"):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            text = line.strip()
-            if line.startswith("    - ") and text:
-                found.add(ANNOTATION.sub(r"\1", text[2:]).strip().lower())
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
+            for line in str(item.get("examples", "")).splitlines():
+                text = line.strip()
+                if text.startswith("- "):
+                    found.add(ANNOTATION.sub(r"\1", text[2:]).strip().lower())
     return found
 
 

@@ -1,0 +1,63 @@
+"""Keeps one Rasa turn honest: bounded in time, and never silently without context.
+
+Loaded inside the Rasa server (by the REST channel). Two things Rasa does not
+do on its own:
+- it waits up to five minutes for the action server, far longer than the
+  conversation lock lives (TICKET_LOCK_LIFETIME, 60 s): a turn that outlives
+  its lock lets the next message of the same conversation run alongside it.
+  The action call is capped well below the lock's lifetime instead;
+- its fail-safe tracker store answers a failed read with a fresh, empty
+  tracker and a failed write with memory that no other process sees. Our
+  stores report such failures here, and the channel replaces that turn's
+  context-less replies with an apology.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+import rasa.core.actions.action
+import rasa.core.lock_store
+
+logger = logging.getLogger(__name__)
+
+ACTION_TIMEOUT_SECONDS = float(os.environ.get("ACTION_TIMEOUT_SECONDS") or 15)
+LOCK_LIFETIME_SECONDS = rasa.core.lock_store.LOCK_LIFETIME
+
+# A turn runs at most a form validation, a question and a final custom action.
+ACTIONS_PER_TURN = 3
+if ACTION_TIMEOUT_SECONDS * ACTIONS_PER_TURN >= LOCK_LIFETIME_SECONDS:
+    raise ValueError(
+        f"ACTION_TIMEOUT_SECONDS ({ACTION_TIMEOUT_SECONDS:g}) times {ACTIONS_PER_TURN} must "
+        f"stay under TICKET_LOCK_LIFETIME ({LOCK_LIFETIME_SECONDS:g})."
+    )
+# Rasa reads this module constant for every call to the action server.
+rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT = ACTION_TIMEOUT_SECONDS  # type: ignore[attr-defined]
+
+
+@dataclass
+class TurnReport:
+    """What went wrong underneath one turn that Rasa would otherwise hide."""
+
+    problems: list[str] = field(default_factory=list)
+
+
+_current: ContextVar[TurnReport | None] = ContextVar("kramar_turn_report", default=None)
+
+
+def start_turn() -> TurnReport:
+    """A fresh report for the turn the caller is about to run."""
+    report = TurnReport()
+    _current.set(report)
+    return report
+
+
+def report_problem(problem: str) -> None:
+    """Records a problem on the current turn (logged also outside a turn)."""
+    logger.error("Turn problem: %s", problem)
+    report = _current.get()
+    if report is not None:
+        report.problems.append(problem)

@@ -1,0 +1,95 @@
+"""Kramar in production mode, on the machine's real PostgreSQL and Redis.
+
+Two Rasa replicas (each with two Sanic workers) behind the balancer, the
+tracker store in PostgreSQL, the lock store in Redis, and the shop and inbox
+on PostgreSQL too: the same `Stack` that `KRAMAR_MODE=production make run` starts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.launcher import GENERATED_SECRETS, Stack
+from tests.support import infra
+from tests.support.shop import ShopApi
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def asyncpg_url(url: str) -> str:
+    return make_url(url).set(drivername="postgresql+asyncpg").render_as_string(False)
+
+
+@pytest.fixture(scope="session")
+def databases() -> Iterator[dict[str, str]]:
+    assert infra.postgres_answers(), f"PostgreSQL is not reachable at {infra.POSTGRES_ADMIN_URL}"
+    assert infra.redis_answers(), f"Redis is not reachable at {infra.REDIS_TEST_URL}"
+    with infra.scratch_databases("tracker", "shop", "inbox") as urls:
+        yield urls
+
+
+@pytest.fixture(scope="session")
+def production(
+    tmp_path_factory: pytest.TempPathFactory, databases: dict[str, str]
+) -> Iterator[Stack]:
+    workdir: Path = tmp_path_factory.mktemp("production")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")},
+        "KRAMAR_MODE": "production",
+        "KRAMAR_HOST": "127.0.0.1",
+        "RASA_PORT": str(free_port()),
+        "RASA_REPLICAS": "2",
+        "RASA_REPLICA_PORTS": f"{free_port()},{free_port()}",
+        "SANIC_WORKERS": "2",
+        "ACTION_SERVER_SANIC_WORKERS": "2",
+        "ACTION_SERVER_PORT": str(free_port()),
+        "SHOP_PORT": str(free_port()),
+        "INBOX_PORT": str(free_port()),
+        "TRACKER_DATABASE_URL": databases["tracker"],
+        "SHOP_DATABASE_URL": asyncpg_url(databases["shop"]),
+        "INBOX_DATABASE_URL": asyncpg_url(databases["inbox"]),
+        "REDIS_URL": infra.REDIS_TEST_URL,
+        # Short, so a hung action server is noticed quickly in the tests.
+        "ACTION_TIMEOUT_SECONDS": "5",
+        "RASA_TOKEN": secrets.token_urlsafe(16),
+        "SHOP_API_KEY": secrets.token_urlsafe(16),
+        "GATEWAY_SECRET": secrets.token_urlsafe(32),
+        "INBOX_SESSION_KEY": GENERATED_SECRETS["INBOX_SESSION_KEY"](),
+    }
+    env.pop("SHOP_URL", None)
+    running = Stack(env, log_dir=workdir / "log")
+    try:
+        running.start()
+    except Exception:
+        running.stop()
+        for log in sorted((workdir / "log").glob("*.log")):
+            print(f"--- {log.name} ---\n{log.read_text()[-4000:]}")
+        raise
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def balancer_url(production: Stack) -> str:
+    return f"http://127.0.0.1:{production.settings.rasa_port}"
+
+
+@pytest.fixture(scope="session")
+def replica_urls(production: Stack) -> list[str]:
+    return [f"http://127.0.0.1:{port}" for port in production.settings.rasa_replica_ports]
+
+
+@pytest.fixture(scope="session")
+def production_shop(production: Stack) -> ShopApi:
+    return ShopApi(production.settings.shop_url, production.settings.shop_api_key)
