@@ -89,7 +89,7 @@ class Balancer:
                     request.method,
                     upstream.url + request.rel_url.path_qs,
                     headers=headers,
-                    data=body,
+                    data=body or None,
                     allow_redirects=False,
                 ) as answer:
                     payload = await answer.read()

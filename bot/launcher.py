@@ -379,6 +379,14 @@ def main() -> int:
     for label, url in stack.urls().items():
         print(f"  {label:<24} {url}")
     print(f"  {'Logs':<24} {stack.log_dir}")
+    s = stack.settings
+    if s.production:
+        print(
+            f"  {'Mode':<24} production: {s.rasa_replicas} Rasa replica(s) x {s.sanic_workers} "
+            f"worker(s), conversations in PostgreSQL, locks in Redis"
+        )
+    else:
+        print(f"  {'Mode':<24} local (KRAMAR_MODE=production: see README)")
     if stack.env.get("TELEGRAM_BOT_TOKEN"):
         print(f"  {'Telegram bot':<24} on ({stack.env.get('TELEGRAM_MODE') or 'polling'})")
     else:
