@@ -10,6 +10,7 @@ same `Stack` on other ports.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import secrets
 import signal
@@ -236,6 +237,11 @@ def _answers(url: str) -> bool:
         return False
 
 
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the group is gone already
+        os.killpg(process.pid, signum)
+
+
 class Stack:
     """The running processes of one Kramar installation."""
 
@@ -320,15 +326,17 @@ class Stack:
         return self.log_dir / f"{stem}.log"
 
     def stop_service(self, name: str, timeout: float = 15) -> None:
+        """Stops a service and every process it started (Sanic workers included)."""
         process = self.processes.pop(name, None)
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        process.terminate()
-        try:
+        # Each service leads its own process group (start_new_session); its
+        # workers outlive a stopped parent unless the whole group is signalled.
+        _signal_group(process, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _signal_group(process, signal.SIGKILL)  # stragglers
+        process.wait()
 
     def stop(self) -> None:
         for name in reversed(list(self.processes)):
