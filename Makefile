@@ -7,6 +7,10 @@ PY := $(VENV)/bin/python
 RASA := PYTHONPATH=. $(VENV)/bin/rasa
 VENV_STAMP := $(VENV)/.installed-$(shell sha1sum requirements/requirements.lock | cut -c1-12)
 MODEL := models/kramar.tar.gz
+# Rasa's training cache (content fingerprints) lives outside the checkout, so
+# every clone on this machine, CI's included, reuses what another one trained.
+export RASA_CACHE_DIRECTORY ?= $(HOME)/.cache/kramar/rasa-training
+export RASA_MAX_CACHE_SIZE ?= 6000
 TRAINING_INPUTS := config.yml domain.yml $(shell find data bot/nlu -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
 # Python 3.10: on PATH (pyenv reads .python-version), else any pyenv 3.10, else the system's.

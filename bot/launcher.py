@@ -258,6 +258,20 @@ class Stack:
             # Quieter TensorFlow start-up logs.
             "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "2"),
             "SANIC_WORKERS": str(self.settings.sanic_workers),
+            # Several Rasa processes share the cores: one TensorFlow thread each
+            # instead of each process spreading over all of them.
+            **(
+                {
+                    "TF_INTRA_OP_PARALLELISM_THREADS": env.get(
+                        "TF_INTRA_OP_PARALLELISM_THREADS", "1"
+                    ),
+                    "TF_INTER_OP_PARALLELISM_THREADS": env.get(
+                        "TF_INTER_OP_PARALLELISM_THREADS", "1"
+                    ),
+                }
+                if self.settings.production
+                else {}
+            ),
             "ACTION_SERVER_SANIC_WORKERS": str(self.settings.action_server_workers),
             "RASA_UPSTREAMS": ",".join(
                 f"http://{self.settings.host}:{port}" for port in self.settings.rasa_replica_ports

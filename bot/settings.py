@@ -105,7 +105,8 @@ class Settings:
             redis_url=env.get("REDIS_URL", "").strip(),
             rasa_replicas=replicas,
             rasa_replica_ports=_ports(env, "RASA_REPLICA_PORTS", rasa_port + 1, replicas),
-            sanic_workers=_int(env, "SANIC_WORKERS", 2 if mode == "production" else 1),
+            # Replicas x workers = the cores: more processes than cores only queue.
+            sanic_workers=_int(env, "SANIC_WORKERS", 1),
             action_server_workers=_int(
                 env, "ACTION_SERVER_SANIC_WORKERS", 2 if mode == "production" else 1
             ),
