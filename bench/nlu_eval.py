@@ -1,7 +1,8 @@
 """NLU benchmark: our pipeline against Rasa's default one, per language.
 
     PYTHONPATH=. .venv/bin/python bench/nlu_eval.py [--config config.yml]
-        [--baseline bench/baseline_config.yml] [--skip-baseline] [--out reports/nlu]
+        [--baseline bench/baseline_config.yml] [--skip-baseline] [--ours-model MODEL]
+        [--out reports/nlu]
         [--variant NAME=CONFIG ...] [--no-docs] [--cv K]
 
 Trains an NLU-only model per configuration on data/nlu (reused while the
@@ -572,6 +573,10 @@ def held_out(
             + describe_unseen(unseen)
         )
     for variant in variants:
+        if variant.name == "ours" and args.ours_model:
+            variant.model = args.ours_model
+            print(f"[ours] scoring {rel(args.ours_model)} (trained by make train)", flush=True)
+            continue
         ensure_model(variant, nlu_dir, domain, args.out)
     texts = [e.text for e in tests]
     for variant in variants:
@@ -728,6 +733,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--baseline", type=Path, default=ROOT / "bench" / "baseline_config.yml")
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument(
+        "--ours-model",
+        type=Path,
+        metavar="MODEL",
+        help="score this trained model (e.g. models/kramar.tar.gz, built from config.yml "
+        "and data/nlu) as 'ours' instead of training the same pipeline again",
+    )
+    parser.add_argument(
         "--variant",
         action="append",
         default=[],
@@ -748,7 +760,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="run K-fold cross-validation on the training data instead",
     )
     args = parser.parse_args(argv)
-    for name in ("config", "baseline", "out", "nlu", "domain", "tests", "docs"):
+    for name in ("config", "baseline", "out", "nlu", "domain", "tests", "docs", "ours_model"):
         value = getattr(args, name)
         if value is not None:
             setattr(args, name, (Path.cwd() / value).resolve())

@@ -1,15 +1,19 @@
 """Rasa component: a message made only of words the bot never saw is not understood.
 
 DIET is confident about almost anything, gibberish included ("blorf quux"
-comes out as some intent at 0.99). When none of a message's words occurs in
-the training data, this component drops the intent's confidence to zero, so
-the FallbackClassifier after it answers "not understood" instead of guessing.
+comes out as some intent at 0.99). When none of a message's words resembles a
+word of the training data, this component drops the intent's confidence to
+zero, so the FallbackClassifier after it answers "not understood" instead of
+guessing. "Resembles" forgives what customers really type: missing
+diacritics ("czesc"), repeated letters ("yess"), and other endings of a known
+stem ("dzięks", "привет").
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -24,8 +28,40 @@ WORD = re.compile(r"[^\W\d_]{2,}")
 VOCABULARY_FILE = "vocabulary.json"
 
 
+REPEATS = re.compile(r"(.)\1+")
+# Letters of a word's beginning that must match a known word's ("stem").
+STEM = 4
+
+
 def words(text: str) -> set[str]:
     return {word.lower() for word in WORD.findall(text)}
+
+
+def normalise(word: str) -> str:
+    """Lower case, no diacritics, no doubled letters: "Dziękuję" -> "dziekuje"."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return REPEATS.sub(r"\1", plain.replace("ł", "l"))
+
+
+def stems(word: str) -> set[str]:
+    """The beginnings a known word lends to look-alikes (short words lend one letter less)."""
+    return {word[:length] for length in (STEM - 1, STEM) if len(word) > length}
+
+
+class Vocabulary:
+    """Known words, looked up the forgiving way."""
+
+    def __init__(self, known: set[str]) -> None:
+        self.words = {normalise(word) for word in known}
+        self.stems = set().union(*(stems(word) for word in self.words))
+
+    def knows(self, word: str) -> bool:
+        word = normalise(word)
+        if word in self.words:
+            return True
+        stem = word[: STEM if len(word) > STEM else STEM - 1]
+        return len(word) > STEM - 1 and stem in self.stems
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -37,6 +73,7 @@ class UnknownWordsGuard(GraphComponent):
     ) -> None:
         self._storage, self._resource = model_storage, resource
         self.vocabulary = vocabulary or set()
+        self._lookup = Vocabulary(self.vocabulary)
 
     @classmethod
     def create(
@@ -74,7 +111,7 @@ class UnknownWordsGuard(GraphComponent):
         for message in messages:
             seen = words(message.get(TEXT) or "")
             intent = message.get(INTENT)
-            if seen and intent and not seen & self.vocabulary:
+            if seen and intent and not any(self._lookup.knows(word) for word in seen):
                 message.set(INTENT, {**intent, "confidence": 0.0}, add_to_output=True)
                 ranking = message.get(INTENT_RANKING_KEY) or []
                 if ranking:

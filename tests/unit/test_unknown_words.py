@@ -36,3 +36,15 @@ def test_one_known_word_keeps_the_guess() -> None:
 def test_no_words_at_all_is_left_alone() -> None:
     [message] = guard({"order"}).process([parsed("10001 🙂")])
     assert message.get("intent")["confidence"] == 0.99
+
+
+def test_typed_like_customers_type_is_still_a_known_word() -> None:
+    from bot.nlu.unknown_words import Vocabulary
+
+    known = Vocabulary({"cześć", "nieważne", "bye", "yes", "привіт", "дякую", "dzięki"})
+    # Missing diacritics, doubled letters, another ending of a known stem.
+    for typed in ["czesc", "niewazne", "byee", "yess", "привет", "дякс", "dzięks"]:
+        assert known.knows(typed), typed
+    # Gibberish and unrelated words stay unknown.
+    for typed in ["blorf", "quux", "asdfgh", "hel", "yolo"]:
+        assert not known.knows(typed), typed
