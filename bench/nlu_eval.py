@@ -321,6 +321,9 @@ async def predict_all(model: Path, texts: Sequence[str]) -> list[Prediction]:
 
 def predict(model: Path, texts: Sequence[str], log: Path) -> list[Prediction]:
     """The labels `model` gives `texts`; its log output goes to `log`."""
+    # Rasa loads the newest model of the folder when the file named is missing.
+    if not model.is_file():
+        raise FileNotFoundError(f"no model at {model}")
     with stderr_to(log):
         quiet_rasa()
         return asyncio.run(predict_all(model, texts))
