@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,12 +17,7 @@ import pytest
 from bot.launcher import GENERATED_SECRETS, Stack
 from tests.support.chat import Chat
 from tests.support.shop import ShopApi
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support.stack import free_port, running_stack
 
 
 @pytest.fixture(scope="session")
@@ -51,16 +45,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     always_open = re.sub(r"(mon|tue|wed|thu|fri|sat|sun): .*", r'\1: "00:00-23:59"', policy)
     (workdir / "shop_policy.yml").write_text(always_open, encoding="utf-8")
     env["SHOP_POLICY_FILE"] = str(workdir / "shop_policy.yml")
-    running = Stack(env, log_dir=workdir / "log")
-    try:
-        running.start()
-    except Exception:
-        running.stop()
-        for log in sorted((workdir / "log").glob("*.log")):
-            print(f"--- {log.name} ---\n{log.read_text()[-4000:]}")
-        raise
-    yield running
-    running.stop()
+    with running_stack(env, workdir) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

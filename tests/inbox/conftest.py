@@ -26,7 +26,7 @@ from bot.inbox.app import create_app
 from bot.inbox.config import InboxSettings
 from bot.inbox.keys import ENGINE
 from bot.inbox.models import Conversation
-from tests.conftest import free_port
+from tests.support.stack import free_port
 
 SHOP_KEY = "test-shop-key"
 PASSWORD = "correct horse battery"

@@ -8,8 +8,8 @@ from bot.inbox import store
 from bot.inbox.config import InboxSettings
 from bot.inbox.keys import HTTP
 from bot.inbox.shop_client import fetch_order
-from tests.conftest import free_port
 from tests.inbox.conftest import Inbox, handed_off_conversation, logged_in
+from tests.support.stack import free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

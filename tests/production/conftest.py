@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,12 +18,7 @@ from sqlalchemy.engine import make_url
 from bot.launcher import GENERATED_SECRETS, Stack
 from tests.support import infra
 from tests.support.shop import ShopApi
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support.stack import free_port, running_stack
 
 
 def asyncpg_url(url: str) -> str:
@@ -68,16 +62,8 @@ def production(
         "INBOX_SESSION_KEY": GENERATED_SECRETS["INBOX_SESSION_KEY"](),
     }
     env.pop("SHOP_URL", None)
-    running = Stack(env, log_dir=workdir / "log")
-    try:
-        running.start()
-    except Exception:
-        running.stop()
-        for log in sorted((workdir / "log").glob("*.log")):
-            print(f"--- {log.name} ---\n{log.read_text()[-4000:]}")
-        raise
-    yield running
-    running.stop()
+    with running_stack(env, workdir) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

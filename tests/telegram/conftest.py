@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from bot.launcher import PROJECT_ROOT, Stack
-from tests.conftest import free_port
+from tests.support.stack import free_port
 from tests.telegram.bot_api_standin import BotApiStandin
 
 

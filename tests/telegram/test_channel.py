@@ -24,7 +24,7 @@ from bot.gateway.telegram_channel import TelegramChannel
 from bot.gateway.telegram_texts import text
 from bot.inbox import store
 from bot.inbox.db import create_engine, migrate
-from tests.conftest import free_port
+from tests.support.stack import free_port
 from tests.telegram.bot_api_standin import BotApiStandin
 from tests.telegram.helpers import (
     TelegramUser,

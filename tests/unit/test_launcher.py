@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from bot.launcher import GENERATED_SECRETS, PROJECT_ROOT, load_environment
-from tests.conftest import free_port
+from tests.support.stack import free_port
 
 
 def test_taken_port_is_named(tmp_path) -> None:
@@ -30,14 +30,7 @@ def test_taken_port_is_named(tmp_path) -> None:
             "KRAMAR_ENV_FILE": str(tmp_path / ".env"),
         }
         (tmp_path / "model.tar.gz").write_bytes(b"")
-        result = subprocess.run(
-            [sys.executable, "-m", "bot.launcher"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = _launch(env)
     assert result.returncode != 0
     assert "step 'ports'" in result.stderr
     assert f"port {port}" in result.stderr and "RASA_PORT" in result.stderr
@@ -52,14 +45,7 @@ def test_missing_model_is_named(tmp_path) -> None:
         "RASA_MODEL": str(tmp_path / "none.tar.gz"),
         "KRAMAR_ENV_FILE": str(tmp_path / ".env"),
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.launcher"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = _launch(env)
     assert result.returncode != 0
     assert "step 'model'" in result.stderr
     assert "Traceback" not in result.stderr

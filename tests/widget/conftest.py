@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.launcher import PROJECT_ROOT, Stack
-from tests.conftest import free_port
+from tests.support.stack import free_port
 
 ALLOWED_ORIGIN = "https://shop.example"
 
