@@ -56,22 +56,7 @@ def verify(chat: Chat, text: str, order: dict) -> str:
     return chat.say(order["customer"]["email"])
 
 
-@pytest.mark.parametrize(
-    "language",
-    [
-        pytest.param(
-            "en",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="Known bug: the NLU reads the reason button 'It doesn't fit' as "
-                "bot_not_helpful, and the in-form rule hands the customer to a person. "
-                "Fix: reason examples in data/nlu (needs a 25-minute retraining).",
-            ),
-        ),
-        "uk",
-        "pl",
-    ],
-)
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_return_inside_window(chat: Chat, shop_api: ShopApi, language: str) -> None:
     order = shop_api.take("delivered", delivered_within_days=10)
     p = PHRASES[language]
