@@ -29,6 +29,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+import bot.speedups  # noqa: F401  (fixes Rasa's per-turn waste when loaded)
 from bot.nlu.language import detect_language
 from bot.turn_guard import start_turn
 

@@ -1,0 +1,29 @@
+"""Rasa component: the ResponseSelector, run only where its answer is used.
+
+Rasa runs the ResponseSelector on every message, though only messages
+classified as a retrieval intent (`faq`) need it to say which question it is.
+It costs as much as the intent classifier itself (about an eighth of a Rasa
+process's CPU under load, docs/benchmarks.md), so it is skipped for the rest.
+"""
+
+from __future__ import annotations
+
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.nlu.selectors.response_selector import ResponseSelector
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY
+from rasa.shared.nlu.training_data.message import Message
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class RetrievalResponseSelector(ResponseSelector):
+    """ResponseSelector that only looks at messages of a retrieval intent."""
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        wanted = [message for message in messages if self._is_retrieval(message)]
+        if wanted:
+            super().process(wanted)
+        return messages
+
+    def _is_retrieval(self, message: Message) -> bool:
+        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        return intent in self.all_retrieval_intents

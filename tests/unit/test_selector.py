@@ -1,0 +1,41 @@
+"""The response selector answers for retrieval intents and skips the rest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.selector import RetrievalResponseSelector
+
+
+class ReachedModel(Exception):
+    pass
+
+
+class Recording(RetrievalResponseSelector):
+    """Stops where the trained model would be asked: only the routing is under test."""
+
+    def __init__(self) -> None:
+        self.all_retrieval_intents = ["faq"]
+
+    def _predict(self, message: Message) -> Any:
+        raise ReachedModel(message.get("text"))
+
+
+def message(text: str, intent: str | None) -> Message:
+    data: dict[str, Any] = {"text": text}
+    if intent:
+        data["intent"] = {"name": intent, "confidence": 0.9}
+    return Message(data=data)
+
+
+def test_other_intents_skip_the_model() -> None:
+    messages = [message("hello", "greet"), message("no intent", None)]
+    assert Recording().process(messages) == messages
+
+
+def test_retrieval_intents_reach_the_model() -> None:
+    with pytest.raises(ReachedModel, match="how much is shipping"):
+        Recording().process([message("hello", "greet"), message("how much is shipping?", "faq")])
