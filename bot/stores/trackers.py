@@ -5,17 +5,13 @@ Rasa wraps every store in a fail-safe that turns a failed read into a fresh,
 empty tracker. Here stale connections are replaced before use (pre-ping),
 brief outages are retried, and a failure that remains is reported on the
 turn (bot.turn_guard), so the customer is told instead of silently starting over.
-
-Rasa's SQL methods are async in name only: they block on the database. Here
-they run in a worker thread, so that a Rasa process serves other
-conversations while one waits for PostgreSQL (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -61,20 +57,16 @@ class PostgresTrackerStore(SQLTrackerStore):
     ) -> DialogueStateTracker | None:
         return await _retried(
             f"reading the conversation {sender_id}",
-            lambda: _off_the_loop(
-                super(PostgresTrackerStore, self)._retrieve(
-                    sender_id, fetch_events_from_all_sessions
-                )
+            lambda: super(PostgresTrackerStore, self)._retrieve(
+                sender_id, fetch_events_from_all_sessions
             ),
         )
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        def save() -> Awaitable[None]:
-            saving = super(PostgresTrackerStore, self).save(tracker)
-            # An event broker is fed on the event loop; without one, saving never suspends.
-            return saving if self.event_broker is not None else _off_the_loop(saving)
-
-        await _retried(f"saving the conversation {tracker.sender_id}", save)
+        await _retried(
+            f"saving the conversation {tracker.sender_id}",
+            lambda: super(PostgresTrackerStore, self).save(tracker),
+        )
 
 
 async def _retried(what: str, call: Callable[[], Awaitable[T]]) -> T:
@@ -88,20 +80,6 @@ async def _retried(what: str, call: Callable[[], Awaitable[T]]) -> T:
             logger.warning("Tracker store unavailable %s; retrying in %.1f s", what, delay)
             await asyncio.sleep(delay)
     raise AssertionError("unreachable")
-
-
-async def _off_the_loop(blocking: Coroutine[Any, Any, T]) -> T:
-    """Runs a coroutine that never suspends (it blocks instead) in a worker thread."""
-    return await asyncio.to_thread(_run_to_end, blocking)
-
-
-def _run_to_end(blocking: Coroutine[Any, Any, T]) -> T:
-    try:
-        blocking.send(None)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
-    blocking.close()
-    raise RuntimeError("a tracker store call suspended: it must run on the event loop")
 
 
 def _is_connection_problem(error: sqlalchemy.exc.DBAPIError) -> bool:
