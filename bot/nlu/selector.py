@@ -25,7 +25,16 @@ warnings.filterwarnings(
 class RetrievalResponseSelector(ResponseSelector):
     """ResponseSelector that only looks at messages of a retrieval intent."""
 
+    _warmed_up = False
+
     def process(self, messages: list[Message]) -> list[Message]:
+        if not self._warmed_up:
+            # The model's first prediction builds its TensorFlow graph, which
+            # blocks the server for seconds: pay that on the first message a
+            # process sees, as Rasa's own selector does, not on the first
+            # `faq` under load (that stalled lock leases in tests/production).
+            self._warmed_up = True
+            return super().process(messages)
         wanted = [message for message in messages if self._is_retrieval(message)]
         if wanted:
             super().process(wanted)

@@ -17,8 +17,9 @@ class ReachedModel(Exception):
 class Recording(RetrievalResponseSelector):
     """Stops where the trained model would be asked: only the routing is under test."""
 
-    def __init__(self) -> None:
+    def __init__(self, warmed_up: bool = True) -> None:
         self.all_retrieval_intents = ["faq"]
+        self._warmed_up = warmed_up
 
     def _predict(self, message: Message) -> Any:
         raise ReachedModel(message.get("text"))
@@ -39,3 +40,8 @@ def test_other_intents_skip_the_model() -> None:
 def test_retrieval_intents_reach_the_model() -> None:
     with pytest.raises(ReachedModel, match="how much is shipping"):
         Recording().process([message("hello", "greet"), message("how much is shipping?", "faq")])
+
+
+def test_the_first_message_warms_the_model_up() -> None:
+    with pytest.raises(ReachedModel, match="hello"):
+        Recording(warmed_up=False).process([message("hello", "greet")])
