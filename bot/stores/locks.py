@@ -1,68 +1,155 @@
-"""Conversation locks in Redis that several Rasa processes can share safely.
+"""Conversation locks in Redis that several Rasa processes share safely.
 
-Rasa's RedisLockStore has two limits that matter with replicas:
-- it updates a conversation's ticket list by read, change, write: two
-  replicas taking a ticket at the same moment can both be served at once, and
-  a cleanup can delete a ticket just issued. Each of those steps runs here
-  under a short Redis mutex for that conversation;
-- a ticket lives a fixed time (TICKET_LOCK_LIFETIME, 60 s): a longer turn
-  loses its lock while still running, and the ticket of a replica that died
-  blocks its conversations for that long. Here a ticket is a short lease that
-  the running turn renews: it lasts as long as its turn, and only
-  LEASE_SECONDS after its process dies.
+Rasa calls `lock_store.lock(conversation_id)` around every turn. Its own
+RedisLockStore keeps a conversation's ticket queue as one JSON value that each
+step reads, changes and writes back, which fails with replicas:
+- two replicas taking a ticket at once can both be served; a cleanup can
+  delete a ticket just issued;
+- ticket numbers restart at 0 whenever the queue empties, so a late cleanup
+  can remove a newer turn's ticket;
+- a ticket lives a fixed TICKET_LOCK_LIFETIME: a longer turn loses its lock
+  while still running, and a waiting turn whose ticket lapsed fails with
+  LockError ("Could not acquire lock"), its message never stored.
+
+Here a conversation's queue is a Redis hash (ticket number -> lease deadline,
+plus the counter `next`) changed only by Lua scripts, each atomic in Redis:
+- numbers come from the counter, which lives as long as the conversation is
+  active, so a number is never reused by a turn that could still be running;
+- a ticket is a lease, renewed by a thread for as long as its process holds
+  it, whether or not the event loop is free (a model's first prediction blocks
+  it for seconds): it lapses LEASE_SECONDS after its process dies;
+- a waiting ticket found lapsed anyway (the process stalled longer than a
+  lease, or Redis restarted and forgot it) is put back in its place: a turn
+  waits longer, it is never dropped.
 Connections that a Redis restart dropped are retried instead of failing the turn.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
+import logging
+import threading
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 from urllib.parse import urlparse
 
-from rasa.core.lock_store import LOCK_LIFETIME, RedisLockStore, TicketLock
+import redis
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, LockStore
 from rasa.utils.endpoints import EndpointConfig
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError, TimeoutError
+from redis.exceptions import ConnectionError, RedisError, TimeoutError
 from redis.retry import Retry
 
-# Seconds the mutex may be held (a step takes milliseconds) and waited for.
-MUTEX_TIMEOUT = 5.0
-# A ticket's lease, renewed every third of it while its turn runs.
+logger = logging.getLogger(__name__)
+
+# A ticket's lease, renewed every third of it while its process holds it.
 LEASE_SECONDS = 15.0
-# Seconds between looks at a busy conversation's lock (Rasa: 1 s, which a
+# Seconds between looks at a busy conversation's queue (Rasa: 1 s, which a
 # customer typing two quick messages would feel).
 POLL_SECONDS = 0.05
+# An idle conversation's queue (its counter) is forgotten after this long.
+IDLE_SECONDS = 3600
+
+# Shared by the scripts: the time in Redis (one clock for every replica), and
+# putting a ticket (back) in the queue with a fresh lease, the counter kept
+# ahead of it so a later ticket never gets a smaller number.
+_PUT_TICKET = """
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local function put(number)
+    redis.call('HSET', KEYS[1], number, now + ARGV[2])
+    if tonumber(redis.call('HGET', KEYS[1], 'next') or '0') < tonumber(number) then
+        redis.call('HSET', KEYS[1], 'next', number)
+    end
+    redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+"""
+# ARGV: -, lease ms, idle ms. Returns the new ticket's number.
+_TAKE = (
+    _PUT_TICKET
+    + """
+local number = redis.call('HINCRBY', KEYS[1], 'next', 1)
+put(number)
+return number
+"""
+)
+# ARGV: number, lease ms, idle ms. Renews the ticket; drops lapsed ones of
+# others; returns 1 when the ticket is first in line.
+_TURN = (
+    _PUT_TICKET
+    + """
+local mine = tonumber(ARGV[1])
+local first = mine
+local fields = redis.call('HGETALL', KEYS[1])
+for i = 1, #fields, 2 do
+    local number = tonumber(fields[i])
+    if fields[i] ~= 'next' and number ~= mine then
+        if tonumber(fields[i + 1]) < now then
+            redis.call('HDEL', KEYS[1], fields[i])
+        elseif number < first then
+            first = number
+        end
+    end
+end
+put(mine)
+if first == mine then return 1 end
+return 0
+"""
+)
+# ARGV: numbers... (then lease ms, idle ms as the last two). Renews them.
+_RENEW = """
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local lease, idle = ARGV[#ARGV - 1], ARGV[#ARGV]
+for i = 1, #ARGV - 2 do
+    redis.call('HSET', KEYS[1], ARGV[i], now + lease)
+    if tonumber(redis.call('HGET', KEYS[1], 'next') or '0') < tonumber(ARGV[i]) then
+        redis.call('HSET', KEYS[1], 'next', ARGV[i])
+    end
+end
+redis.call('PEXPIRE', KEYS[1], idle)
+return 1
+"""
+# ARGV: number. The counter stays (until idle) so numbers are never reused.
+_RELEASE = "return redis.call('HDEL', KEYS[1], ARGV[1])"
 
 
-class AtomicRedisLockStore(RedisLockStore):
+class AtomicRedisLockStore(LockStore):
     """`lock_store: {type: bot.stores.locks.AtomicRedisLockStore, url: redis://host:6379/0}`."""
 
     def __init__(self, endpoint_config: EndpointConfig) -> None:
         url = urlparse(endpoint_config.url or "")
         if url.scheme not in ("redis", "rediss"):
             raise ValueError("The lock store needs url: redis://[:password@]host:6379/0")
-        super().__init__(
+        self.red = redis.Redis(
             host=url.hostname or "localhost",
             port=url.port or 6379,
             db=int(url.path.strip("/") or 0),
             username=url.username,
             password=url.password,
-            use_ssl=url.scheme == "rediss",
-            key_prefix=endpoint_config.kwargs.get("key_prefix", "kramar"),
+            ssl=url.scheme == "rediss",
+            socket_timeout=10,
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=6),
+            retry_on_error=[ConnectionError, TimeoutError],
         )
-        kwargs = self.red.connection_pool.connection_kwargs
-        kwargs["retry"] = Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=6)
-        kwargs["retry_on_error"] = [ConnectionError, TimeoutError]
+        self.key_prefix = f"{endpoint_config.kwargs.get('key_prefix', 'kramar')}:lock:"
+        self._take = self.red.register_script(_TAKE)
+        self._turn = self.red.register_script(_TURN)
+        self._renew = self.red.register_script(_RENEW)
+        self._release = self.red.register_script(_RELEASE)
+        # Tickets this process holds or waits with, renewed by the keeper thread.
+        self._held: Counter[tuple[str, int]] = Counter()
+        self._held_guard = threading.Lock()
+        self._keeper: threading.Thread | None = None
+        super().__init__()
 
-    def _mutex(self, conversation_id: str) -> Any:
-        return self.red.lock(
-            f"{self.key_prefix}mutex:{conversation_id}",
-            timeout=MUTEX_TIMEOUT,
-            blocking_timeout=MUTEX_TIMEOUT,
-        )
+    def _key(self, conversation_id: str) -> str:
+        return self.key_prefix + conversation_id
+
+    def _lease_args(self) -> list[int]:
+        return [int(LEASE_SECONDS * 1000), IDLE_SECONDS * 1000]
 
     @asynccontextmanager
     async def lock(
@@ -71,32 +158,63 @@ class AtomicRedisLockStore(RedisLockStore):
         lock_lifetime: float = LOCK_LIFETIME,
         wait_time_in_seconds: float = POLL_SECONDS,
     ) -> AsyncIterator[TicketLock]:
-        ticket = self.issue_ticket(conversation_id, LEASE_SECONDS)
-        renewing = asyncio.create_task(self._renew(conversation_id, ticket))
+        """Waits for this conversation's earlier turns, then holds it for the block.
+
+        `lock_lifetime` is ignored: the lease lasts as long as the turn.
+        """
+        key = self._key(conversation_id)
+        number = int(self._take(keys=[key], args=[0, *self._lease_args()]))
+        self._hold(key, number)
         try:
-            yield await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
+            while not self._turn(keys=[key], args=[number, *self._lease_args()]):
+                await asyncio.sleep(POLL_SECONDS)
+            yield TicketLock(conversation_id)
         finally:
-            renewing.cancel()
-            self.cleanup(conversation_id, ticket)
+            self._let_go(key, number)
+            try:
+                self._release(keys=[key], args=[number])
+            except RedisError as error:  # the turn is done; its lease lapses on its own
+                logger.warning("Could not release the lock of %s: %s", key, error)
 
-    async def _renew(self, conversation_id: str, number: int) -> None:
-        while True:
-            await asyncio.sleep(LEASE_SECONDS / 3)
-            with self._mutex(conversation_id):
-                lock = self.get_lock(conversation_id)
-                for ticket in lock.tickets if lock else []:
-                    if ticket.number == number:
-                        ticket.expires = time.time() + LEASE_SECONDS
-                        self.save_lock(lock)  # type: ignore[arg-type]
+    def _hold(self, key: str, number: int) -> None:
+        with self._held_guard:
+            self._held[(key, number)] += 1
+            if self._keeper is None or not self._keeper.is_alive():
+                self._keeper = threading.Thread(
+                    target=self._keep_leases, name="kramar-lock-leases", daemon=True
+                )
+                self._keeper.start()
 
-    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
-        with self._mutex(conversation_id):
-            return super().issue_ticket(conversation_id, lock_lifetime)
+    def _let_go(self, key: str, number: int) -> None:
+        with self._held_guard:
+            self._held[(key, number)] -= 1
+            if self._held[(key, number)] <= 0:
+                del self._held[(key, number)]
 
-    def update_lock(self, conversation_id: str) -> None:
-        with self._mutex(conversation_id):
-            super().update_lock(conversation_id)
+    def _keep_leases(self) -> None:
+        """Renews every ticket this process has, a third of a lease apart, until it has none."""
+        stop = threading.Event()
+        while not stop.wait(LEASE_SECONDS / 3):
+            with self._held_guard:
+                tickets = list(self._held)
+                if not tickets:
+                    self._keeper = None
+                    return
+            by_key: dict[str, list[int]] = {}
+            for key, number in tickets:
+                by_key.setdefault(key, []).append(number)
+            for key, numbers in by_key.items():
+                try:
+                    self._renew(keys=[key], args=[*numbers, *self._lease_args()])
+                except RedisError as error:  # the next round tries again
+                    logger.warning("Could not renew the lock lease of %s: %s", key, error)
 
-    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
-        with self._mutex(conversation_id):
-            super().cleanup(conversation_id, ticket_number)
+    # Rasa's ticket-by-ticket interface is not used: `lock` is the whole contract.
+    def get_lock(self, conversation_id: str) -> TicketLock | None:
+        raise NotImplementedError("AtomicRedisLockStore only offers lock().")
+
+    def delete_lock(self, conversation_id: str) -> None:
+        self.red.delete(self._key(conversation_id))
+
+    def save_lock(self, lock: TicketLock) -> None:
+        raise NotImplementedError("AtomicRedisLockStore only offers lock().")

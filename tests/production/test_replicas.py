@@ -49,13 +49,6 @@ def test_a_conversation_alternating_replicas_keeps_slots_and_history(
     ]
 
 
-@pytest.mark.xfail(
-    reason="Known bug since 2026-11-28 (TEDPolicy removed, faster turns): of 9 simultaneous "
-    "messages to one new conversation across two replicas, 1-5 turns fail at once with Rasa's "
-    "LockError (the lock is gone right after the ticket was issued), get an apology, and are "
-    "not stored. Not reproduced by the lock store alone (/tmp/race*.py in the notes). "
-    "Not strict: it sometimes passes.",
-)
 def test_concurrent_messages_of_one_conversation_run_one_at_a_time(
     production: Stack, replica_urls: list[str], balancer_url: str
 ) -> None:
