@@ -9,7 +9,8 @@ Same URL and wire format as Rasa's own `rest` channel
 - when a turn produced no reply at all (Rasa drops an action's events silently
   when the action server fails), the customer gets an apology in their language;
 - when the conversation store failed underneath the turn (bot.turn_guard), the
-  replies Rasa made without the conversation's history are replaced by that apology.
+  replies Rasa made without the conversation's history are replaced by that apology;
+- the model makes its first (slow) prediction when the server starts.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
-from sanic import Blueprint, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -66,6 +67,18 @@ class GuardedRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("kramar_rest_webhook", __name__)
+
+        @webhook.listener("after_server_start")
+        async def warm_up(app: Sanic, _loop: object) -> None:
+            # A model's first prediction builds its TensorFlow graphs and blocks
+            # the process for seconds: pay that before the first customer's turn.
+            agent = getattr(app.ctx, "agent", None)
+            if agent is None or not agent.is_ready():
+                return
+            try:
+                await agent.parse_message("hello")
+            except Exception:
+                logger.exception("Warming up the model failed; the first turn will be slow.")
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

@@ -31,8 +31,8 @@ class RetrievalResponseSelector(ResponseSelector):
         if not self._warmed_up:
             # The model's first prediction builds its TensorFlow graph, which
             # blocks the server for seconds: pay that on the first message a
-            # process sees, as Rasa's own selector does, not on the first
-            # `faq` under load (that stalled lock leases in tests/production).
+            # process parses (its warm-up at start, bot/channels/rest.py), not
+            # on the first `faq` a customer asks under load.
             self._warmed_up = True
             return super().process(messages)
         wanted = [message for message in messages if self._is_retrieval(message)]
