@@ -66,21 +66,13 @@ local function put(number)
     redis.call('PEXPIRE', KEYS[1], ARGV[3])
 end
 """
-# ARGV: -, lease ms, idle ms. Returns the new ticket's number.
-_TAKE = (
-    _PUT_TICKET
-    + """
-local number = redis.call('HINCRBY', KEYS[1], 'next', 1)
-put(number)
-return number
-"""
-)
-# ARGV: number, lease ms, idle ms. Renews the ticket; drops lapsed ones of
-# others; returns 1 when the ticket is first in line.
+# ARGV: number (0: take a new one), lease ms, idle ms. Renews the ticket,
+# drops lapsed ones of others; returns {number, 1 when it is first in line}.
 _TURN = (
     _PUT_TICKET
     + """
 local mine = tonumber(ARGV[1])
+if mine == 0 then mine = redis.call('HINCRBY', KEYS[1], 'next', 1) end
 local first = mine
 local fields = redis.call('HGETALL', KEYS[1])
 for i = 1, #fields, 2 do
@@ -94,8 +86,8 @@ for i = 1, #fields, 2 do
     end
 end
 put(mine)
-if first == mine then return 1 end
-return 0
+if first == mine then return {mine, 1} end
+return {mine, 0}
 """
 )
 # ARGV: numbers... (then lease ms, idle ms as the last two). Renews them.
@@ -135,7 +127,6 @@ class AtomicRedisLockStore(LockStore):
             retry_on_error=[ConnectionError, TimeoutError],
         )
         self.key_prefix = f"{endpoint_config.kwargs.get('key_prefix', 'kramar')}:lock:"
-        self._take = self.red.register_script(_TAKE)
         self._turn = self.red.register_script(_TURN)
         self._renew = self.red.register_script(_RENEW)
         self._release = self.red.register_script(_RELEASE)
@@ -163,11 +154,12 @@ class AtomicRedisLockStore(LockStore):
         `lock_lifetime` is ignored: the lease lasts as long as the turn.
         """
         key = self._key(conversation_id)
-        number = int(self._take(keys=[key], args=[0, *self._lease_args()]))
+        number, first = self.take_turn(key)
         self._hold(key, number)
         try:
-            while not self._turn(keys=[key], args=[number, *self._lease_args()]):
+            while not first:
                 await asyncio.sleep(POLL_SECONDS)
+                number, first = self.take_turn(key, number)
             yield TicketLock(conversation_id)
         finally:
             self._let_go(key, number)
@@ -175,6 +167,11 @@ class AtomicRedisLockStore(LockStore):
                 self._release(keys=[key], args=[number])
             except RedisError as error:  # the turn is done; its lease lapses on its own
                 logger.warning("Could not release the lock of %s: %s", key, error)
+
+    def take_turn(self, key: str, number: int = 0) -> tuple[int, bool]:
+        """Takes a ticket (number 0) or renews one; says whether it is first in line."""
+        number, first = self._turn(keys=[key], args=[number, *self._lease_args()])
+        return int(number), bool(first)
 
     def _hold(self, key: str, number: int) -> None:
         with self._held_guard:

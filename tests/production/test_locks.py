@@ -166,7 +166,7 @@ async def test_a_dead_replicas_ticket_blocks_only_for_one_lease(
     survivor, name = store(), conversation()
     dead = store()
     # Taken, then its process died: nothing renews or releases it.
-    dead._take(keys=[dead._key(name)], args=[0, *dead._lease_args()])
+    dead.take_turn(dead._key(name))
     started = time.monotonic()
     async with survivor.lock(name):
         waited = time.monotonic() - started
@@ -178,7 +178,7 @@ def test_ticket_numbers_are_never_reused_while_the_conversation_is_active() -> N
 
     def take(number: int) -> int:
         replica = replicas[number % 2]
-        return int(replica._take(keys=[replica._key(name)], args=[0, *replica._lease_args()]))
+        return replica.take_turn(replica._key(name))[0]
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         tickets = list(pool.map(take, range(200)))
