@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -58,12 +59,12 @@ IDLE_SECONDS = 3600
 _PUT_TICKET = """
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local function put(number)
-    redis.call('HSET', KEYS[1], number, now + ARGV[2])
+local function put(number, lease, idle)
+    redis.call('HSET', KEYS[1], number, now + lease)
     if tonumber(redis.call('HGET', KEYS[1], 'next') or '0') < tonumber(number) then
         redis.call('HSET', KEYS[1], 'next', number)
     end
-    redis.call('PEXPIRE', KEYS[1], ARGV[3])
+    redis.call('PEXPIRE', KEYS[1], idle)
 end
 """
 # ARGV: number (0: take a new one), lease ms, idle ms. Renews the ticket,
@@ -85,25 +86,19 @@ for i = 1, #fields, 2 do
         end
     end
 end
-put(mine)
+put(mine, ARGV[2], ARGV[3])
 if first == mine then return {mine, 1} end
 return {mine, 0}
 """
 )
-# ARGV: numbers... (then lease ms, idle ms as the last two). Renews them.
-_RENEW = """
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local lease, idle = ARGV[#ARGV - 1], ARGV[#ARGV]
-for i = 1, #ARGV - 2 do
-    redis.call('HSET', KEYS[1], ARGV[i], now + lease)
-    if tonumber(redis.call('HGET', KEYS[1], 'next') or '0') < tonumber(ARGV[i]) then
-        redis.call('HSET', KEYS[1], 'next', ARGV[i])
-    end
-end
-redis.call('PEXPIRE', KEYS[1], idle)
+# ARGV: lease ms, idle ms, then the numbers to renew.
+_RENEW = (
+    _PUT_TICKET
+    + """
+for i = 3, #ARGV do put(ARGV[i], ARGV[1], ARGV[2]) end
 return 1
 """
+)
 # ARGV: number. The counter stays (until idle) so numbers are never reused.
 _RELEASE = "return redis.call('HDEL', KEYS[1], ARGV[1])"
 
@@ -152,13 +147,14 @@ class AtomicRedisLockStore(LockStore):
         """Waits for this conversation's earlier turns, then holds it for the block.
 
         `lock_lifetime` is ignored: the lease lasts as long as the turn.
+        `wait_time_in_seconds` is how often a waiting turn looks at the queue.
         """
         key = self._key(conversation_id)
         number, first = self.take_turn(key)
         self._hold(key, number)
         try:
             while not first:
-                await asyncio.sleep(POLL_SECONDS)
+                await asyncio.sleep(wait_time_in_seconds)
                 number, first = self.take_turn(key, number)
             yield TicketLock(conversation_id)
         finally:
@@ -190,8 +186,8 @@ class AtomicRedisLockStore(LockStore):
 
     def _keep_leases(self) -> None:
         """Renews every ticket this process has, a third of a lease apart, until it has none."""
-        stop = threading.Event()
-        while not stop.wait(LEASE_SECONDS / 3):
+        while True:
+            time.sleep(LEASE_SECONDS / 3)
             with self._held_guard:
                 tickets = list(self._held)
                 if not tickets:
@@ -202,7 +198,7 @@ class AtomicRedisLockStore(LockStore):
                 by_key.setdefault(key, []).append(number)
             for key, numbers in by_key.items():
                 try:
-                    self._renew(keys=[key], args=[*numbers, *self._lease_args()])
+                    self._renew(keys=[key], args=[*self._lease_args(), *numbers])
                 except RedisError as error:  # the next round tries again
                     logger.warning("Could not renew the lock lease of %s: %s", key, error)
 
