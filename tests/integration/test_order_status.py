@@ -90,11 +90,6 @@ def test_answer_depends_on_status(
     assert "Another order" in answer  # next-step buttons
 
 
-@pytest.mark.xfail(
-    reason="Known NLU gap since 2026-11-28: 'Привіт! Де моє замовлення?' is read as greet "
-    "(uk has two training lines that greet and ask in one message). Fix: such lines in "
-    "data/nlu/*/orders.yml, retrain. Not strict: the model's training is not bit-exact.",
-)
 def test_language_is_kept_and_follows_a_clear_switch(chat: Chat, shop_api: ShopApi) -> None:
     assert "номер замовлення" in chat.say("Привіт! Де моє замовлення?")
     # A bare number carries no language: the conversation stays Ukrainian.
