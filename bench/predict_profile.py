@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import logging
 import pstats
 import time
 
@@ -26,12 +25,11 @@ TURNS = ["hello", "are you a bot?", "thanks a lot!", "ok", "bye"]
 
 async def measure(model: str, repeats: int, top: int) -> None:
     from rasa.core.agent import Agent
-    from rasa.utils.log_utils import configure_structlog
 
     import bot.speedups  # noqa: F401  (the server runs with it)
+    from bench.nlu_eval import quiet_rasa
 
-    configure_structlog(logging.WARNING)
-    logging.getLogger().setLevel(logging.WARNING)
+    quiet_rasa()
     agent = Agent.load(model)
     for text in TURNS:
         await agent.handle_text(text, sender_id="predict-profile")
