@@ -102,6 +102,9 @@ CHANNEL_FALLBACK = "Sorry, something went wrong on my side. Please try again in 
 TRACKER_READERS = 4  # concurrent tracker reads after a level
 SLOWEST = 10  # slowest turns kept in the JSON per level
 MEMORY_EVERY = 2.0  # seconds between RSS samples
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+LOAD_GENERATOR = "load generator (this script)"
+REST_OF_MACHINE = "rest of the machine (PostgreSQL, Redis, ...)"
 TARGET_USERS_ERRORS = 50
 TARGET_USERS_P95 = 20
 
@@ -150,6 +153,8 @@ class LevelResult:
     by_step: dict[str, dict[str, float | None]]  # "kind #step" -> turns, p50_ms, p95_ms
     slowest: list[dict[str, Any]]  # the slowest answered turns
     load_average: float  # the machine's 1-minute load average as the level ended
+    # Cores used during the level, by process (CPU seconds / wall seconds).
+    cpu_cores: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -757,6 +762,51 @@ def system_processes(roots: Sequence[int]) -> list[tuple[int, str, str]]:
     return found
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time a process has used so far."""
+    stat = read_proc(pid, "stat")
+    if ")" not in stat:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # the command name may hold spaces
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all cores spent on anything but idling, from /proc/stat."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
+@dataclass
+class CpuSnapshot:
+    at: float
+    machine: float
+    own: float
+    processes: dict[int, tuple[str, float]]  # pid -> (command, CPU seconds)
+
+    @classmethod
+    def take(cls, roots: Sequence[int]) -> CpuSnapshot:
+        processes = {}
+        for pid, _role, command in system_processes(roots):
+            used = cpu_seconds(pid)
+            if used is not None:
+                processes[pid] = (command, used)
+        times = os.times()
+        return cls(time.monotonic(), machine_busy_seconds(), times.user + times.system, processes)
+
+    def cores_since(self, before: CpuSnapshot) -> dict[str, float]:
+        """Cores each kind of process used between the two snapshots, busiest first."""
+        wall = self.at - before.at
+        used: Counter[str] = Counter()
+        for pid, (command, seconds) in self.processes.items():
+            used[command] += seconds - before.processes.get(pid, (command, 0.0))[1]
+        used[LOAD_GENERATOR] = self.own - before.own
+        used[REST_OF_MACHINE] = max(0.0, self.machine - before.machine - sum(used.values()))
+        return {name: round(seconds / wall, 2) for name, seconds in used.most_common()}
+
+
 class MemorySampler:
     """Peak RSS of every process of the system under test, sampled in the background."""
 
@@ -941,9 +991,12 @@ async def measure(target: Target, args: argparse.Namespace) -> SystemResult:
             levels = []
             for users in args.users:
                 print(f"  {users} users, {args.seconds:g} s...", flush=True)
+                before = CpuSnapshot.take(target.root_pids())
                 run = await run_level(session, target, users, args.seconds, args.think)
+                cpu = CpuSnapshot.take(target.root_pids()).cores_since(before)
                 lost, unreadable = await lost_events(session, target, run.conversations)
                 level = summarize(users, run, lost, unreadable)
+                level.cpu_cores = cpu
                 print(f"    {level_line(level)}", flush=True)
                 levels.append(level)
             sampler.sample()
@@ -1146,6 +1199,8 @@ def docs_section(report: Report, args: argparse.Namespace) -> str:
         "",
         slow_steps_text(report.systems),
         "",
+        cpu_text(report.systems, report.cpus),
+        "",
         memory_table(report.systems),
         "",
     ]
@@ -1190,9 +1245,20 @@ def slow_steps_text(systems: Sequence[SystemResult]) -> str:
     return "\n".join(lines)
 
 
+def cpu_text(systems: Sequence[SystemResult], cpus: int) -> str:
+    """Per system and level, the cores each kind of process used."""
+    lines = [f"CPU used during each level, in cores of the machine's {cpus}, by process:", ""]
+    for system in systems:
+        for level in system.levels:
+            used = ", ".join(f"{name} {cores:.2f}" for name, cores in level.cpu_cores.items())
+            lines.append(f"- {system.name}, {level.users} users: {used or '—'}")
+    return "\n".join(lines)
+
+
 def print_report(report: Report) -> None:
     print("\n" + load_table(report.systems))
     print("\n" + slow_steps_text(report.systems))
+    print("\n" + cpu_text(report.systems, report.cpus))
     print("\n" + memory_table(report.systems))
     for system in report.systems:
         if system.profile:
