@@ -41,7 +41,7 @@ setup: $(VENV_STAMP)
 
 # Rasa's own fingerprint skips training when nothing relevant changed.
 $(MODEL): $(VENV_STAMP) $(TRAINING_INPUTS)
-	@echo "step 'train': training the model (about 15 minutes on 2 cores the first time)..."
+	@echo "step 'train': training the model (15 to 20 minutes on 2 cores the first time)..."
 	@$(RASA) train --fixed-model-name kramar --out models --quiet \
 		|| { echo "step 'train': training failed (see above)." >&2; exit 1; }
 	@touch $@
