@@ -88,3 +88,20 @@ async def test_the_store_reconnects_after_a_postgresql_restart(
     turn(again, "after")
     await store.save(again)
     assert rows(store, "restarted") == 6
+
+
+async def test_a_read_starts_at_the_latest_session_unless_all_are_asked_for(
+    store: PostgresTrackerStore,
+) -> None:
+    tracker = DialogueStateTracker("sessions", DOMAIN.slots)
+    for started, text in ((1000.0, "last week"), (2000.0, "today")):
+        tracker.update(SessionStarted(timestamp=started))
+        tracker.update(UserUttered(text, timestamp=started + 1))
+        tracker.update(ActionExecuted("action_listen", timestamp=started + 2))
+    await store.save(tracker)
+    latest = await store.retrieve("sessions")
+    everything = await store.retrieve_full_tracker("sessions")
+    assert latest is not None and everything is not None
+    assert texts(list(latest.events)) == ["today"]
+    assert texts(list(everything.events)) == ["last week", "today"]
+    assert await store.retrieve("nobody") is None
