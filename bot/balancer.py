@@ -1,7 +1,11 @@
-"""A small round-robin load balancer in front of several Rasa replicas.
+"""A small load balancer in front of several Rasa replicas.
 
 `python -m bot.balancer`: listens on KRAMAR_HOST:RASA_PORT and passes every
-request to one of RASA_UPSTREAMS (comma-separated URLs), in turn. The replicas
+request to the one of RASA_UPSTREAMS (comma-separated URLs) with the fewest
+requests in flight, in turn among equals: turns differ a lot in cost (a
+greeting against a return with three action calls), and a replica busy with
+slow ones should not be handed the next message just because it is its turn
+(the p95 at 20 users: docs/benchmarks.md). The replicas
 share their conversations through the tracker and lock stores, so any replica
 can take any message. A replica that refuses connections is skipped for a
 few seconds and the request goes to the next one; a request that was already
@@ -48,6 +52,7 @@ HOP_BY_HOP = {
 class Upstream:
     url: str
     down_until: float = 0.0
+    in_flight: int = 0
 
     def available(self) -> bool:
         return time.monotonic() >= self.down_until
@@ -62,10 +67,10 @@ class Balancer:
         self._session: aiohttp.ClientSession | None = None
 
     def candidates(self) -> list[Upstream]:
-        """Every replica, the next in turn first and those cooling down last."""
+        """Every replica, the least busy first (in turn among equals), those cooling down last."""
         start = next(self._turn)
         ordered = self.upstreams[start:] + self.upstreams[:start]
-        return sorted(ordered, key=lambda upstream: not upstream.available())
+        return sorted(ordered, key=lambda upstream: (not upstream.available(), upstream.in_flight))
 
     async def session(self, app: web.Application) -> AsyncIterator[None]:
         # A fresh connection per request (cheap on a local network): a pooled one
@@ -84,6 +89,7 @@ class Balancer:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         repeatable = request.method in ("GET", "HEAD", "OPTIONS")
         for upstream in self.candidates():
+            upstream.in_flight += 1
             try:
                 async with self._session.request(
                     request.method,
@@ -105,6 +111,8 @@ class Balancer:
                 logger.error("Replica %s failed during %s: %r", upstream.url, request.path, error)
                 if not repeatable:
                     return _unavailable(502, "The bot failed while answering; please send again.")
+            finally:
+                upstream.in_flight -= 1
         return _unavailable(503, "No bot replica is reachable; please try again shortly.")
 
 

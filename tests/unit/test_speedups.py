@@ -1,12 +1,15 @@
-"""The speed fixes keep Rasa's behaviour: same checks, same classes."""
+"""The speed fixes keep Rasa's behaviour: same checks, same classes, same calls."""
 
 from __future__ import annotations
 
 import jsonschema
 import pytest
 import rasa.shared.utils.common
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+from rasa.utils.endpoints import EndpointConfig
 
 import bot.speedups  # noqa: F401
 
@@ -54,3 +57,31 @@ def test_unknown_event_types_behave_as_in_rasa() -> None:
     with pytest.raises(ValueError, match="Unknown event name"):
         Event.resolve_by_type("no_such_event")
     assert Event.from_parameters({"event": "slot", "name": "a", "value": 1}) == SlotSet("a", 1)
+
+
+async def test_endpoint_calls_share_connections_and_survive_a_server_restart() -> None:
+    peers: list[tuple[str, str | None]] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        peers.append(
+            (request.transport.get_extra_info("peername")[1], request.headers.get("X-Key"))
+        )
+        return web.json_response({"ok": len(peers)})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    server = TestServer(app)
+    await server.start_server()
+    endpoint = EndpointConfig(f"http://127.0.0.1:{server.port}/webhook", headers={"X-Key": "k"})
+    assert await endpoint.request(json={}, method="post") == {"ok": 1}
+    assert await endpoint.request(json={}, method="post") == {"ok": 2}
+    assert peers[0] == peers[1] and peers[0][1] == "k"  # one pooled connection, headers kept
+
+    port = server.port
+    await server.close()  # the action server restarts: its connections die
+    server = TestServer(app, port=port)
+    await server.start_server()
+    try:
+        assert await endpoint.request(json={}, method="post") == {"ok": 3}
+    finally:
+        await server.close()
