@@ -15,7 +15,9 @@ The conversation lock guarantees nobody else added events in between.
 Reads and writes use SQLAlchemy Core on Rasa's `events` table (same rows,
 same queries) instead of ORM sessions and objects: the ORM's unit of work cost
 a quarter of a replica's CPU under load for what is one SELECT and one
-multi-row INSERT (docs/benchmarks.md).
+multi-row INSERT. They run in a worker thread: psycopg2 blocks while
+PostgreSQL answers, and on a busy machine that wait held up every other turn
+of the replica (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ class PostgresTrackerStore(SQLTrackerStore):
     ) -> DialogueStateTracker | None:
         stored = await _retried(
             f"reading the conversation {sender_id}",
-            lambda: self._read_events(sender_id, fetch_events_from_all_sessions),
+            lambda: asyncio.to_thread(self._read_events, sender_id, fetch_events_from_all_sessions),
         )
         if not stored or not self.domain:
             return None
@@ -80,7 +82,7 @@ class PostgresTrackerStore(SQLTrackerStore):
         await self.stream_events(tracker)
         await _retried(
             f"saving the conversation {tracker.sender_id}",
-            lambda: self._insert_new_events(tracker),
+            lambda: asyncio.to_thread(self._insert_new_events, tracker),
         )
         setattr(tracker, STORED_EVENTS, len(tracker.events))
 
@@ -99,7 +101,7 @@ class PostgresTrackerStore(SQLTrackerStore):
             condition, sa.or_(events.timestamp >= session_start, session_start.is_(None))
         )
 
-    async def _read_events(self, sender_id: str, all_sessions: bool) -> list[dict[str, Any]]:
+    def _read_events(self, sender_id: str, all_sessions: bool) -> list[dict[str, Any]]:
         table = self.SQLEvent.__table__
         query = (
             sa.select(table.c.data)
@@ -109,7 +111,7 @@ class PostgresTrackerStore(SQLTrackerStore):
         with self.engine.connect() as connection:
             return [json.loads(data) for data in connection.execute(query).scalars()]
 
-    async def _insert_new_events(self, tracker: DialogueStateTracker) -> None:
+    def _insert_new_events(self, tracker: DialogueStateTracker) -> None:
         table = self.SQLEvent.__table__
         with self.engine.begin() as connection:
             stored = getattr(tracker, STORED_EVENTS, None)
