@@ -17,7 +17,8 @@ plus the counter `next`) changed only by Lua scripts, each atomic in Redis:
   active, so a number is never reused by a turn that could still be running;
 - a ticket is a lease, renewed by a thread for as long as its process holds
   it, whether or not the event loop is free (a model's first prediction blocks
-  it for seconds): it lapses LEASE_SECONDS after its process dies;
+  it for seconds): it lapses LEASE_SECONDS after its process dies; a renewal
+  that comes just after the turn let go does not bring its ticket back;
 - a waiting ticket found lapsed anyway (the process stalled longer than a
   lease, or Redis restarted and forgot it) is put back in its place: a turn
   waits longer, it is never dropped.
@@ -91,11 +92,15 @@ if first == mine then return {mine, 1} end
 return {mine, 0}
 """
 )
-# ARGV: lease ms, idle ms, then the numbers to renew.
+# ARGV: lease ms, idle ms, then the numbers to renew. Only tickets still in
+# the queue: the keeper may renew a ticket just after its turn released it,
+# and bringing it back would hold up the conversation's next turn a lease.
 _RENEW = (
     _PUT_TICKET
     + """
-for i = 3, #ARGV do put(ARGV[i], ARGV[1], ARGV[2]) end
+for i = 3, #ARGV do
+    if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then put(ARGV[i], ARGV[1], ARGV[2]) end
+end
 return 1
 """
 )

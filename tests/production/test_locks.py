@@ -191,3 +191,17 @@ def test_ticket_numbers_are_never_reused_while_the_conversation_is_active() -> N
     client = redis.Redis.from_url(infra.REDIS_TEST_URL)
     assert 0 < client.pttl(key) <= locks.IDLE_SECONDS * 1000
     replicas[0].delete_lock(name)
+
+
+def test_a_renewal_just_after_the_release_does_not_bring_the_ticket_back() -> None:
+    # The keeper thread takes its list of tickets, the turn ends and releases
+    # its ticket, then the keeper renews the list: the conversation's next turn
+    # waited a whole lease (15 s under load in bench/load.py) for a finished one.
+    replica, name = store(), conversation()
+    key = replica._key(name)
+    number, first = replica.take_turn(key)
+    assert first
+    replica._release(keys=[key], args=[number])
+    replica._renew(keys=[key], args=[*replica._lease_args(), number])
+    assert replica.take_turn(key) == (number + 1, True)
+    replica.delete_lock(name)
