@@ -7,7 +7,7 @@ import asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.balancer import create_app
+from bot.balancer import Balancer, create_app
 
 
 def replica(name: str, seconds: float, seen: list[str]) -> web.Application:
@@ -48,3 +48,93 @@ async def test_a_replica_busy_with_a_slow_turn_gets_no_new_messages() -> None:
         assert {(await send("x"))["replica"], (await send("y"))["replica"]} == {"slow", "quick"}
     await slow.close()
     await quick.close()
+
+
+def counting_replica(seconds: float, started: list[str], most: list[int]) -> web.Application:
+    """A replica stand-in that notes each message as it starts and the most it ran at once.
+
+    A message takes `seconds`, or its own "seconds" when it has them.
+    """
+    running = 0
+
+    async def webhook(request: web.Request) -> web.Response:
+        nonlocal running
+        body = await request.json()
+        text = body["message"]
+        started.append(text)
+        running += 1
+        most[0] = max(most[0], running)
+        await asyncio.sleep(body.get("seconds", seconds))
+        running -= 1
+        return web.json_response({"text": text})
+
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", webhook)
+    return app
+
+
+async def test_a_replica_works_on_its_share_and_the_rest_wait_first_come_first_served() -> None:
+    started: list[str] = []
+    most = [0]
+    upstream = TestServer(counting_replica(0.2, started, most))
+    await upstream.start_server()
+    app = create_app([str(upstream.make_url(""))], max_in_flight=2, patience=30)
+    async with TestClient(TestServer(app)) as client:
+
+        async def send(text: str) -> str:
+            answer = await client.post("/webhooks/rest/webhook", json={"message": text})
+            assert answer.status == 200
+            return (await answer.json())["text"]
+
+        texts = [f"message {n}" for n in range(7)]
+        sending = []
+        for text in texts:  # one after the other, so the order they arrive in is known
+            sending.append(asyncio.create_task(send(text)))
+            await asyncio.sleep(0.02)
+        assert await asyncio.gather(*sending) == texts
+    assert most[0] == 2
+    assert started == texts
+    await upstream.close()
+
+
+async def test_a_request_that_waited_its_patience_goes_to_a_busy_replica() -> None:
+    started: list[str] = []
+    most = [0]
+    upstream = TestServer(counting_replica(0.0, started, most))
+    await upstream.start_server()
+    app = create_app([str(upstream.make_url(""))], max_in_flight=1, patience=0.2)
+    async with TestClient(TestServer(app)) as client:
+        slow = asyncio.create_task(
+            client.post("/webhooks/rest/webhook", json={"message": "a", "seconds": 1.5})
+        )
+        await asyncio.sleep(0.05)
+        waited = asyncio.get_running_loop().time()
+        answer = await client.post("/webhooks/rest/webhook", json={"message": "b"})
+        assert (await answer.json())["text"] == "b"
+        # It went ahead after its patience, not after the slow turn (1.5 s).
+        assert asyncio.get_running_loop().time() - waited < 1.5
+        assert most[0] == 2
+        assert (await (await slow).json())["text"] == "a"
+    await upstream.close()
+
+
+async def test_a_request_cancelled_while_waiting_keeps_no_place() -> None:
+    balancer = Balancer(["http://127.0.0.1:9"], max_in_flight=1, patience=30)
+    replica = balancer.upstreams[0]
+    first = await balancer.take(set())
+    # Cancelled while still waiting.
+    leaving = asyncio.create_task(balancer.take(set()))
+    await asyncio.sleep(0.01)
+    leaving.cancel()
+    await asyncio.gather(leaving, return_exceptions=True)
+    # Cancelled just after its place was handed over, before it could use it.
+    handed = asyncio.create_task(balancer.take(set()))
+    await asyncio.sleep(0.01)
+    balancer.release(first)
+    handed.cancel()
+    await asyncio.gather(handed, return_exceptions=True)
+    assert handed.cancelled()
+    assert replica.in_flight == 0
+    # The place is free again: the next request has it at once.
+    assert await asyncio.wait_for(balancer.take(set()), 0.1) is replica
+    assert replica.in_flight == 1
