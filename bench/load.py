@@ -5,8 +5,8 @@
         [--mode production|dev] [--replicas N] [--workers N] [--action-workers N]
         [--profile-repeats 5] [--docs docs/benchmarks.md] [--out reports/load]
 
-Method. The script starts each system itself on free ports, one after the
-other on this machine (never both at once), measures it, and stops it:
+Method. The script starts both systems itself on free ports, measures them
+taking turns, and stops them:
 
 - plain Rasa: `rasa init`'s bot (project created and trained once under
   var/bench/plain-rasa), `rasa run --enable-api` with default settings;
@@ -21,7 +21,11 @@ other on this machine (never both at once), measures it, and stops it:
 
 For each concurrency level N, N simulated customers talk at once through
 `POST /webhooks/rest/webhook` for --seconds (after one --warmup period at the
-lowest level, not counted). Each customer plays one conversation after
+lowest level, not counted). The seconds are split into --rounds rounds and
+the systems take turns, the order reversed every other round (plain Kramar,
+Kramar plain, plain Kramar): the one not measured sits idle, and this
+machine's speed, which drifts by a third within an hour, drifts for both
+alike. A system's figures are over all its rounds. Each customer plays one conversation after
 another, each with a fresh sender id, typing the next message as soon as the
 reply arrives (plus --think seconds): order status with verification, returns
 with button clicks, FAQ, greetings (bench/load_scenarios.py). A turn is an
@@ -551,6 +555,12 @@ class LevelRun:
     conversations: list[ConversationLog] = field(default_factory=list)
     wall: float = 0.0
 
+    def extend(self, other: LevelRun) -> None:
+        """Adds a round of the same level."""
+        self.turns += other.turns
+        self.conversations += other.conversations
+        self.wall += other.wall
+
 
 async def customer(
     session: aiohttp.ClientSession,
@@ -806,15 +816,32 @@ class CpuSnapshot:
         times = os.times()
         return cls(time.monotonic(), machine_busy_seconds(), times.user + times.system, processes)
 
-    def cores_since(self, before: CpuSnapshot) -> dict[str, float]:
-        """Cores each kind of process used between the two snapshots, busiest first."""
-        wall = self.at - before.at
-        used: Counter[str] = Counter()
+    def seconds_since(self, before: CpuSnapshot) -> dict[str, float]:
+        """CPU seconds each kind of process used between the two snapshots."""
+        used: dict[str, float] = defaultdict(float)
         for pid, (command, seconds) in self.processes.items():
             used[command] += seconds - before.processes.get(pid, (command, 0.0))[1]
         used[LOAD_GENERATOR] = self.own - before.own
         used[REST_OF_MACHINE] = max(0.0, self.machine - before.machine - sum(used.values()))
-        return {name: round(seconds / wall, 2) for name, seconds in used.most_common()}
+        return used
+
+
+@dataclass
+class CpuUse:
+    """CPU seconds by kind of process and wall seconds, summed over a level's rounds."""
+
+    used: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    wall: float = 0.0
+
+    def add(self, after: CpuSnapshot, before: CpuSnapshot) -> None:
+        for name, seconds in after.seconds_since(before).items():
+            self.used[name] += seconds
+        self.wall += after.at - before.at
+
+    def cores(self) -> dict[str, float]:
+        """Cores each kind of process used, busiest first."""
+        busiest = sorted(self.used.items(), key=lambda item: -item[1])
+        return {name: round(seconds / self.wall, 2) for name, seconds in busiest if self.wall}
 
 
 class MemorySampler:
@@ -988,42 +1015,74 @@ async def profile_turns(
 # ---------------------------------------------------------------- one system
 
 
-async def measure(target: Target, args: argparse.Namespace) -> SystemResult:
+def rounds_in_turn(targets: Sequence[Target], rounds: int) -> list[Target]:
+    """Each system once a round, the order reversed every other round (A B, B A, A B...).
+
+    Both systems stay up, the one not measured idle, so a drift in the
+    machine's speed during the run falls on both alike.
+    """
+    order: list[Target] = []
+    for number in range(rounds):
+        order += targets if number % 2 == 0 else list(reversed(targets))
+    return order
+
+
+async def measure(targets: Sequence[Target], args: argparse.Namespace) -> list[SystemResult]:
     timeout = aiohttp.ClientTimeout(total=args.timeout)
     connector = aiohttp.TCPConnector(limit=max(args.users) + TRACKER_READERS + 2)
-    sampler = MemorySampler(target.root_pids)
+    samplers = {target.name: MemorySampler(target.root_pids) for target in targets}
+    levels: dict[str, list[LevelResult]] = {target.name: [] for target in targets}
+    profiles: dict[str, tuple[list[ProfileTurn], float | None]] = {}
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        sampling = asyncio.create_task(sampler.run())
+        sampling = [asyncio.create_task(sampler.run()) for sampler in samplers.values()]
         try:
             if args.warmup:
-                print(f"  warm-up: {min(args.users)} users, {args.warmup:g} s", flush=True)
-                await run_level(session, target, min(args.users), args.warmup, args.think)
-            levels = []
+                for target in targets:
+                    print(f"  {target.name} warm-up: {min(args.users)} users, {args.warmup:g} s")
+                    await run_level(session, target, min(args.users), args.warmup, args.think)
             for users in args.users:
-                print(f"  {users} users, {args.seconds:g} s...", flush=True)
-                before = CpuSnapshot.take(target.root_pids())
-                run = await run_level(session, target, users, args.seconds, args.think)
-                cpu = CpuSnapshot.take(target.root_pids()).cores_since(before)
-                lost, unreadable = await lost_events(session, target, run.conversations)
-                level = summarize(users, run, lost, unreadable)
-                level.cpu_cores = cpu
-                print(f"    {level_line(level)}", flush=True)
-                levels.append(level)
-            sampler.sample()
-            profile: list[ProfileTurn] = []
-            prediction = None
+                runs = {target.name: LevelRun() for target in targets}
+                cpu = {target.name: CpuUse() for target in targets}
+                seconds = args.seconds / args.rounds
+                for target in rounds_in_turn(targets, args.rounds):
+                    print(f"  {target.name}: {users} users, {seconds:g} s...", flush=True)
+                    before = CpuSnapshot.take(target.root_pids())
+                    part = await run_level(session, target, users, seconds, args.think)
+                    cpu[target.name].add(CpuSnapshot.take(target.root_pids()), before)
+                    runs[target.name].extend(part)
+                for target in targets:
+                    run = runs[target.name]
+                    lost, unreadable = await lost_events(session, target, run.conversations)
+                    level = summarize(users, run, lost, unreadable)
+                    level.cpu_cores = cpu[target.name].cores()
+                    print(f"    {target.name}: {level_line(level)}", flush=True)
+                    levels[target.name].append(level)
+            for sampler in samplers.values():
+                sampler.sample()
             if args.profile_repeats:
-                print(f"  profile: {args.profile_repeats} conversations, no other load", flush=True)
-                try:
-                    profile, prediction = await profile_turns(session, target, args.profile_repeats)
-                except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                    print(f"  profile failed, left out: {error!r}", flush=True)
+                for target in targets:
+                    print(f"  {target.name} profile: {args.profile_repeats} conversations, alone")
+                    try:
+                        profiles[target.name] = await profile_turns(
+                            session, target, args.profile_repeats
+                        )
+                    except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+                        print(f"  profile failed, left out: {error!r}", flush=True)
         finally:
-            sampling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sampling
-    memory = sorted(sampler.peaks.values(), key=lambda p: (p.role != "rasa", p.pid))
-    return SystemResult(target.name, target.settings, levels, memory, profile, prediction)
+            for task in sampling:
+                task.cancel()
+            await asyncio.gather(*sampling, return_exceptions=True)
+    results = []
+    for target in targets:
+        peaks = samplers[target.name].peaks.values()
+        memory = sorted(peaks, key=lambda p: (p.role != "rasa", p.pid))
+        profile, prediction = profiles.get(target.name, ([], None))
+        results.append(
+            SystemResult(
+                target.name, target.settings, levels[target.name], memory, profile, prediction
+            )
+        )
+    return results
 
 
 def slow_steps_line(level: LevelResult, count: int = 4) -> str:
@@ -1196,7 +1255,13 @@ def docs_section(report: Report, args: argparse.Namespace) -> str:
         f"Produced {report.finished} by `{report.command}`: {fmt_users(args.users)} concurrent "
         f"customers, {args.seconds:g} s per level after {args.warmup:g} s of warm-up, think time "
         f"{args.think:g} s, on {report.cpus} CPUs shared with other work."
-        + (" The two systems ran one after the other, never at once." if both else "")
+        + (
+            f" Both systems were up; each level's seconds were split into {args.rounds} rounds"
+            " and the systems took turns (the other idle), the order reversed every other"
+            " round, so the machine's drift in speed falls on both alike."
+            if both
+            else ""
+        )
         + " Method: the docstring of `bench/load.py`; full figures: `reports/load/`.",
         "",
         load_table(report.systems),
@@ -1313,6 +1378,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=60, help="measured seconds per level")
     parser.add_argument("--warmup", type=float, default=10, help="seconds, not counted")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="each level's seconds are split into this many rounds, the systems taking turns",
+    )
+    parser.add_argument(
         "--think", type=float, default=0, help="seconds between a reply and the next message"
     )
     parser.add_argument(
@@ -1336,6 +1407,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.users, args.seconds, args.warmup = [5], 15.0, 5.0
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     return args
 
 
@@ -1346,12 +1419,13 @@ def main() -> int:
     log_dir = LOG_ROOT / run_id
     log_dir.mkdir(parents=True, exist_ok=True)
     names = [args.only] if args.only else ["plain", "kramar"]
-    results: list[SystemResult] = []
-    for name in names:
-        print(f"{name}: starting (logs in {rel(log_dir)})...", flush=True)
-        with SYSTEMS[name](args, log_dir, f"load-{run_id}") as target:
-            results.append(asyncio.run(measure(target, args)))
-        print(f"{name}: stopped.", flush=True)
+    with contextlib.ExitStack() as systems:
+        targets = []
+        for name in names:
+            print(f"{name}: starting (logs in {rel(log_dir)})...", flush=True)
+            targets.append(systems.enter_context(SYSTEMS[name](args, log_dir, f"load-{run_id}")))
+        results = asyncio.run(measure(targets, args))
+    print("stopped.", flush=True)
     report = Report(
         command=command,
         finished=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
