@@ -159,6 +159,8 @@ class LevelResult:
     load_average: float  # the machine's 1-minute load average as the level ended
     # Cores used during the level, by process (CPU seconds / wall seconds).
     cpu_cores: dict[str, float] = field(default_factory=dict)
+    # Each round of the level alone: messages/s and p95 ms, in the order run.
+    rounds: list[dict[str, float | None]] = field(default_factory=list)
 
 
 @dataclass
@@ -656,6 +658,15 @@ def summarize(users: int, run: LevelRun, lost: int, unreadable: int) -> LevelRes
     )
 
 
+def round_figures(run: LevelRun) -> dict[str, float | None]:
+    """One round's messages/s and p95, to see how far the machine drifted between rounds."""
+    latencies = [t.latency for t in run.turns if t.outcome != "error"]
+    return {
+        "messages_per_s": round(len(latencies) / run.wall, 2) if run.wall else None,
+        "p95_ms": ms(percentile(latencies, 0.95)),
+    }
+
+
 def latency_by_step(turns: Sequence[Turn]) -> dict[str, dict[str, float | None]]:
     """Latency per conversation kind and message position: where the slow turns are."""
     groups: dict[str, list[float]] = defaultdict(list)
@@ -1043,6 +1054,7 @@ async def measure(targets: Sequence[Target], args: argparse.Namespace) -> list[S
             for users in args.users:
                 runs = {target.name: LevelRun() for target in targets}
                 cpu = {target.name: CpuUse() for target in targets}
+                rounds: dict[str, list[dict[str, float | None]]] = defaultdict(list)
                 seconds = args.seconds / args.rounds
                 for target in rounds_in_turn(targets, args.rounds):
                     print(f"  {target.name}: {users} users, {seconds:g} s...", flush=True)
@@ -1050,11 +1062,13 @@ async def measure(targets: Sequence[Target], args: argparse.Namespace) -> list[S
                     part = await run_level(session, target, users, seconds, args.think)
                     cpu[target.name].add(CpuSnapshot.take(target.root_pids()), before)
                     runs[target.name].extend(part)
+                    rounds[target.name].append(round_figures(part))
                 for target in targets:
                     run = runs[target.name]
                     lost, unreadable = await lost_events(session, target, run.conversations)
                     level = summarize(users, run, lost, unreadable)
                     level.cpu_cores = cpu[target.name].cores()
+                    level.rounds = rounds[target.name]
                     print(f"    {target.name}: {level_line(level)}", flush=True)
                     levels[target.name].append(level)
             for sampler in samplers.values():
@@ -1272,6 +1286,8 @@ def docs_section(report: Report, args: argparse.Namespace) -> str:
         "afterwards, in order. Load avg is the machine's 1-minute load average as the level "
         "ended (the system under test alone makes about 2 on 2 cores).",
         "",
+        rounds_text(report.systems),
+        "",
         slow_steps_text(report.systems),
         "",
         cpu_text(report.systems, report.cpus),
@@ -1330,8 +1346,21 @@ def cpu_text(systems: Sequence[SystemResult], cpus: int) -> str:
     return "\n".join(lines)
 
 
+def rounds_text(systems: Sequence[SystemResult]) -> str:
+    """Per system and level, each round's figures in the order run: the machine's drift."""
+    lines = ["Each round alone (msg/s, p95 ms), in the order run:", ""]
+    for system in systems:
+        for level in system.levels:
+            each = "; ".join(
+                f"{fmt(r['messages_per_s'], 1)} msg/s, {fmt(r['p95_ms'])} ms" for r in level.rounds
+            )
+            lines.append(f"- {system.name}, {level.users} users: {each or '—'}")
+    return "\n".join(lines)
+
+
 def print_report(report: Report) -> None:
     print("\n" + load_table(report.systems))
+    print("\n" + rounds_text(report.systems))
     print("\n" + slow_steps_text(report.systems))
     print("\n" + cpu_text(report.systems, report.cpus))
     print("\n" + memory_table(report.systems))
