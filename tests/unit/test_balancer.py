@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -50,7 +53,15 @@ async def test_a_replica_busy_with_a_slow_turn_gets_no_new_messages() -> None:
     await quick.close()
 
 
-def counting_replica(seconds: float, started: list[str], most: list[int]) -> web.Application:
+@dataclass
+class Record:
+    """What a counting replica saw: messages in the order they started, the most at once."""
+
+    started: list[str] = field(default_factory=list)
+    most: int = 0
+
+
+def counting_replica(seconds: float, record: Record) -> web.Application:
     """A replica stand-in that notes each message as it starts and the most it ran at once.
 
     A message takes `seconds`, or its own "seconds" when it has them.
@@ -61,9 +72,9 @@ def counting_replica(seconds: float, started: list[str], most: list[int]) -> web
         nonlocal running
         body = await request.json()
         text = body["message"]
-        started.append(text)
+        record.started.append(text)
         running += 1
-        most[0] = max(most[0], running)
+        record.most = max(record.most, running)
         await asyncio.sleep(body.get("seconds", seconds))
         running -= 1
         return web.json_response({"text": text})
@@ -73,13 +84,24 @@ def counting_replica(seconds: float, started: list[str], most: list[int]) -> web
     return app
 
 
-async def test_a_replica_works_on_its_share_and_the_rest_wait_first_come_first_served() -> None:
-    started: list[str] = []
-    most = [0]
-    upstream = TestServer(counting_replica(0.2, started, most))
+@asynccontextmanager
+async def balanced_replica(
+    seconds: float, max_in_flight: int, patience: float
+) -> AsyncIterator[tuple[TestClient, Record]]:
+    """A client of a balancer in front of one counting replica, and that replica's record."""
+    record = Record()
+    upstream = TestServer(counting_replica(seconds, record))
     await upstream.start_server()
-    app = create_app([str(upstream.make_url(""))], max_in_flight=2, patience=30)
-    async with TestClient(TestServer(app)) as client:
+    app = create_app([str(upstream.make_url(""))], max_in_flight=max_in_flight, patience=patience)
+    try:
+        async with TestClient(TestServer(app)) as client:
+            yield client, record
+    finally:
+        await upstream.close()
+
+
+async def test_a_replica_works_on_its_share_and_the_rest_wait_first_come_first_served() -> None:
+    async with balanced_replica(0.2, max_in_flight=2, patience=30) as (client, record):
 
         async def send(text: str) -> str:
             answer = await client.post("/webhooks/rest/webhook", json={"message": text})
@@ -92,18 +114,12 @@ async def test_a_replica_works_on_its_share_and_the_rest_wait_first_come_first_s
             sending.append(asyncio.create_task(send(text)))
             await asyncio.sleep(0.02)
         assert await asyncio.gather(*sending) == texts
-    assert most[0] == 2
-    assert started == texts
-    await upstream.close()
+    assert record.most == 2
+    assert record.started == texts
 
 
 async def test_a_request_that_waited_its_patience_goes_to_a_busy_replica() -> None:
-    started: list[str] = []
-    most = [0]
-    upstream = TestServer(counting_replica(0.0, started, most))
-    await upstream.start_server()
-    app = create_app([str(upstream.make_url(""))], max_in_flight=1, patience=0.2)
-    async with TestClient(TestServer(app)) as client:
+    async with balanced_replica(0.0, max_in_flight=1, patience=0.2) as (client, record):
         slow = asyncio.create_task(
             client.post("/webhooks/rest/webhook", json={"message": "a", "seconds": 1.5})
         )
@@ -113,9 +129,8 @@ async def test_a_request_that_waited_its_patience_goes_to_a_busy_replica() -> No
         assert (await answer.json())["text"] == "b"
         # It went ahead after its patience, not after the slow turn (1.5 s).
         assert asyncio.get_running_loop().time() - waited < 1.5
-        assert most[0] == 2
+        assert record.most == 2
         assert (await (await slow).json())["text"] == "a"
-    await upstream.close()
 
 
 async def test_a_request_cancelled_while_waiting_keeps_no_place() -> None:
