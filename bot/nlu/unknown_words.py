@@ -1,10 +1,9 @@
 """Rasa component: a message made only of words the bot never saw is not understood.
 
-DIET is confident about almost anything, gibberish included ("blorf quux"
-comes out as some intent at 0.99). When none of a message's words resembles a
+A classifier always ranks some intent first, gibberish included ("blorf quux").
+When none of a message's words resembles a
 word of the training data, this component drops the intent's confidence to
-zero, so the FallbackClassifier after it answers "not understood" instead of
-guessing. "Resembles" forgives what customers really type: missing
+zero and its name to `nlu_fallback`: "not understood" instead of a guess. "Resembles" forgives what customers really type: missing
 diacritics ("czesc"), repeated letters ("yess"), and other endings of a known
 stem ("dzięks", "привет").
 """
@@ -26,6 +25,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 WORD = re.compile(r"[^\W\d_]{2,}")
 VOCABULARY_FILE = "vocabulary.json"
+FALLBACK = "nlu_fallback"
 
 
 REPEATS = re.compile(r"(.)\1+")
@@ -66,7 +66,7 @@ class Vocabulary:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class UnknownWordsGuard(GraphComponent):
-    """Zeroes the intent confidence of messages with no known word."""
+    """Makes a message with no known word `nlu_fallback`, at confidence zero."""
 
     def __init__(
         self, model_storage: ModelStorage, resource: Resource, vocabulary: set[str] | None = None
@@ -112,7 +112,7 @@ class UnknownWordsGuard(GraphComponent):
             seen = words(message.get(TEXT) or "")
             intent = message.get(INTENT)
             if seen and intent and not any(self._lookup.knows(word) for word in seen):
-                message.set(INTENT, {**intent, "confidence": 0.0}, add_to_output=True)
+                message.set(INTENT, {"name": FALLBACK, "confidence": 0.0}, add_to_output=True)
                 ranking = message.get(INTENT_RANKING_KEY) or []
                 if ranking:
                     message.set(
