@@ -17,13 +17,14 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data bot/nlu -type f \( -n
 PYTHON_310 := $(firstword $(foreach p,python3.10 $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) /usr/bin/python3.10,\
 	$(shell $(p) -c 'import sys; assert sys.version_info[:2] == (3, 10); print(sys.executable)' 2>/dev/null)))
 
-.PHONY: help setup train run test eval bench lint types browser clean
+.PHONY: help setup train learn run test eval bench lint types browser clean
 
 help:
 	@echo "make run    set up, train if needed, start the whole assistant"
 	@echo "make test   set up and run every check (ruff, mypy, rasa data validate, pytest)"
 	@echo "make eval   NLU accuracy and macro-F1 per language on the held-out sets"
 	@echo "make bench  load test: Kramar in production mode against plain Rasa"
+	@echo "make learn EXPORT=file.yml   add the inbox's misunderstood export to data/nlu and retrain"
 	@echo "make lint | types | train | clean"
 
 $(VENV_STAMP): requirements/requirements.lock
@@ -41,12 +42,15 @@ setup: $(VENV_STAMP)
 
 # Rasa's own fingerprint skips training when nothing relevant changed.
 $(MODEL): $(VENV_STAMP) $(TRAINING_INPUTS)
-	@echo "step 'train': training the model (15 to 20 minutes on 2 cores the first time)..."
-	@$(RASA) train --fixed-model-name kramar --out models --quiet \
-		|| { echo "step 'train': training failed (see above)." >&2; exit 1; }
-	@touch $@
+	@PYTHONPATH=. $(PY) -m bot.train --out $(MODEL)
 
 train: $(MODEL)
+
+# The inbox's "misunderstood" export into data/nlu, then a new model (a running bot reloads it).
+learn: $(VENV_STAMP)
+	@test -n "$(EXPORT)" || { echo "usage: make learn EXPORT=path/to/export.yml" >&2; exit 1; }
+	@PYTHONPATH=. $(PY) -m bot.learn "$(EXPORT)"
+	@$(MAKE) --no-print-directory train
 
 run: $(MODEL)
 	@PYTHONPATH=. $(PY) -m bot.launcher

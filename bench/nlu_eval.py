@@ -1,23 +1,44 @@
-"""NLU benchmark: our pipeline against Rasa's default one, per language.
+"""NLU benchmark: held-out scores, speed, size and memory of each pipeline, per language.
 
-    PYTHONPATH=. .venv/bin/python bench/nlu_eval.py [--config config.yml]
-        [--baseline bench/baseline_config.yml] [--skip-baseline] [--ours-model MODEL]
-        [--out reports/nlu]
-        [--variant NAME=CONFIG ...] [--no-docs] [--cv K]
+    PYTHONPATH=. .venv/bin/python bench/nlu_eval.py [--only NAME[,NAME]] [--baseline]
+        [--ours-model MODEL] [--repeat] [--no-docs] [--out reports/nlu]
 
-Trains an NLU-only model per configuration on data/nlu (reused while the
-configuration, data/nlu, domain.yml and, for configurations that use them, the
-bot/nlu sources are unchanged), parses every example of the held-out sets
-tests/nlu/<lang>/*.yml and reports, per language: accuracy, macro-F1 over the
-labels of that language's gold set, out-of-scope recall, fallback rate and the
-top confusions. A retrieval intent's label is its response key (`faq/invoice`),
-as in the test files; `nlu_fallback` is a prediction of its own.
+Variants: `ours` (config.yml) and every bench/configs/*.yml, named by its file
+stem; `baseline` (bench/baseline_config.yml, the pipeline of a `rasa init`
+project, about an hour to train) only with --baseline. `--only` keeps the
+variants named. Each is trained NLU-only (`rasa train nlu`) on data/nlu into
+<out>/models and reused while its fingerprint (configuration, data/nlu,
+domain.yml, the bot/nlu sources) is unchanged. `--ours-model` scores that
+model as `ours` instead (e.g. models/kramar.tar.gz from `make train`); its
+training time is then the one of the NLU-only training of config.yml.
 
-Writes every prediction and metric to <out>/nlu_eval.json and the table to the
-marked section of docs/benchmarks.md. `--cv K` instead runs K-fold
-cross-validation on data/nlu (no held-out data involved) and writes
-<out>/nlu_cv.json. Exits 0 unless something crashes: the targets are printed,
-not enforced.
+Languages: the folders of tests/nlu that data/nlu has too. Test sets, by file
+name under tests/nlu/<lang>/: out_of_scope.yml is the off-topic set,
+paraphrases.yml the paraphrase set, long.yml the long-message set, every other
+file (basics, service, feedback) the main held-out set. Every message is parsed
+in this process through the whole pipeline (Agent.load + parse_message), as
+the server does. Per language and variant:
+
+- held-out macro-F1: main set, over its gold labels; a retrieval intent is
+  scored by its response key (`faq/invoice`); `nlu_fallback` counts as wrong;
+- OOS recall: gold `out_of_scope` messages of all sets predicted
+  `out_of_scope` or `nlu_fallback`;
+- in-scope rejected: gold in-scope messages of the main, paraphrase and long
+  sets predicted `out_of_scope` or `nlu_fallback`;
+- paraphrase macro-F1 (as held-out macro-F1) and long accuracy.
+
+Per variant: training seconds (wall time of `rasa train nlu`), parse time per
+message (median and p95 of single parses after a warm-up), model file size,
+and the memory of a Rasa server with the model: `rasa run --enable-api -m
+MODEL` in an empty folder, VmRSS of the server and its children once it has
+loaded the model and parsed one message. Plain Rasa (the `rasa init` bot,
+bench/load.py) is measured the same way for comparison. `--repeat` trains
+config.yml twice more from scratch and counts the test messages whose label or
+confidence differs between the two models.
+
+Writes every prediction and metric to <out>/nlu_eval.json and the tables to
+the marked section of docs/benchmarks.md. Exits 0 unless something crashes:
+the targets are printed, not enforced.
 """
 
 from __future__ import annotations
@@ -33,34 +54,77 @@ import os
 import re
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-LANGUAGES = ("en", "uk", "pl")
+CONFIGS = ROOT / "bench" / "configs"
+BASELINE = ROOT / "bench" / "baseline_config.yml"
+PREFERRED_ORDER = ("en", "uk", "pl")  # other languages follow, alphabetically
 OUT_OF_SCOPE = "out_of_scope"
 FALLBACK = "nlu_fallback"
-TARGETS = {"macro_f1": 0.93, "oos_recall": 0.85}
+REJECTED = (OUT_OF_SCOPE, FALLBACK)
+MAIN, OFFTOPIC, PARAPHRASE, LONG = "held-out", "off-topic", "paraphrase", "long"
+SETS = (MAIN, OFFTOPIC, PARAPHRASE, LONG)
+SET_OF_FILE = {"out_of_scope": OFFTOPIC, "paraphrases": PARAPHRASE, "long": LONG}
+PLAIN = "plain Rasa (`rasa init`)"
 DOCS_START = "<!-- nlu-eval:start -->"
 DOCS_END = "<!-- nlu-eval:end -->"
 CONFUSIONS = 5
+WARMUP = 20  # parses before the timed ones
+PROGRESS_EVERY = 30.0  # seconds between progress lines of a long step
+SERVER_TIMEOUT = 900.0  # seconds for `rasa run` to load a model
+SERVER_TEXT = "Hi, where is my order 10482?"
+CONFIDENCE_TOLERANCE = 1e-6
+STARTED = time.monotonic()
 
 Metrics = dict[str, Any]
 
 
 @dataclass(frozen=True)
+class Target:
+    key: str
+    caption: str
+    limit: float
+    at_least: bool  # True: value ≥ limit; False: value ≤ limit
+
+    def misses(self, value: float | None) -> bool:
+        if value is None:
+            return False
+        return value < self.limit if self.at_least else value > self.limit
+
+    def describe(self) -> str:
+        return f"{self.caption} {'≥' if self.at_least else '≤'} {self.limit:g}"
+
+
+LANGUAGE_TARGETS = (
+    Target("heldout_f1", "held-out macro-F1", 0.95, True),
+    Target("oos_recall", "OOS recall", 0.95, True),
+    Target("inscope_rejected", "in-scope rejected", 0.03, False),
+    Target("paraphrase_f1", "paraphrase macro-F1", 0.90, True),
+    Target("long_accuracy", "long accuracy", 0.90, True),
+)
+TRAIN_TARGET = Target("train_seconds", "training s", 120, False)
+SIZE_TARGET = Target("model_mb", "model MB", 50, False)
+
+
+@dataclass(frozen=True)
 class Example:
-    """One labelled message: its language, source file, text and gold label."""
+    """One labelled message: its language, test set, source file, text and gold label."""
 
     language: str
+    test_set: str
     source: str
     text: str
     label: str
@@ -70,7 +134,7 @@ class Example:
 class Prediction:
     """The label the model gives one message, with what it is made of.
 
-    The classifier's own choice (before FallbackClassifier) is kept too, so that
+    The classifier's own choice (before any fallback) is kept too, so that
     fallback thresholds can be studied from the report without retraining.
     """
 
@@ -91,34 +155,66 @@ class Variant:
     source: Path  # the configuration file as given
     config: Path  # the copy that is trained, safe from edits during the run
     model: Path | None = None
+    given_model: bool = False  # scored a model trained elsewhere (--ours-model)
     fingerprint: str = ""
     trained: bool = False
-    train_seconds: float = 0.0
+    train_seconds: float | None = None
+    parse_ms: list[float] = field(default_factory=list)
+    model_mb: float | None = None
+    rss_mb: float | None = None
     metrics: dict[str, Metrics] = field(default_factory=dict)
     predictions: list[dict[str, Any]] = field(default_factory=list)
+
+    def figures(self) -> dict[str, float | None]:
+        return {
+            "train_seconds": self.train_seconds,
+            "parse_ms_median": statistics.median(self.parse_ms) if self.parse_ms else None,
+            "parse_ms_p95": percentile(self.parse_ms, 95),
+            "model_mb": self.model_mb,
+            "rss_mb": self.rss_mb,
+        }
+
+
+def progress(name: str, step: str, since: float | None = None, detail: str = "") -> None:
+    """`[  312 s] diet: training, 240 s so far: Epochs: 45%…`, flushed at once."""
+    line = f"[{time.monotonic() - STARTED:5.0f} s] {name}: {step}"
+    if since is not None:
+        line += f", {time.monotonic() - since:.0f} s so far"
+    print(line + (f": {detail}" if detail else ""), flush=True)
 
 
 # ---------------------------------------------------------------- data
 
 
-def language_of(path: Path, base: Path) -> str | None:
-    """The language a data file belongs to: its first folder under `base`."""
-    parts = path.relative_to(base).parts
-    return parts[0] if len(parts) > 1 and parts[0] in LANGUAGES else None
+def languages_of(tests: Path, nlu: Path) -> tuple[str, ...]:
+    """The languages with both held-out tests and training data: folders of both."""
+
+    def folders(base: Path) -> set[str]:
+        return {p.name for p in base.iterdir() if p.is_dir()} if base.is_dir() else set()
+
+    found = folders(tests) & folders(nlu)
+    rank = {lang: i for i, lang in enumerate(PREFERRED_ORDER)}
+    return tuple(sorted(found, key=lambda lang: (rank.get(lang, len(rank)), lang)))
 
 
 def load_examples(base: Path) -> list[Example]:
-    """The labelled examples of every YAML file under `base`, in file order."""
+    """The labelled examples of every YAML file under `base`, in file order.
+
+    The language is the first folder under `base` ("other" for files at its
+    top); the test set comes from the file name (SET_OF_FILE, else MAIN).
+    """
     from rasa.shared.nlu.training_data.loading import load_data
 
     examples = []
     for path in sorted(base.rglob("*.yml")) + sorted(base.rglob("*.yaml")):
-        language = language_of(path, base)
+        parts = path.relative_to(base).parts
+        language = parts[0] if len(parts) > 1 else "other"
         for message in load_data(str(path)).intent_examples:
             examples.append(
                 Example(
-                    language=language or "other",
-                    source=str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
+                    language=language,
+                    test_set=SET_OF_FILE.get(path.stem, MAIN),
+                    source=rel(path),
                     text=message.get("text"),
                     label=message.get_full_intent(),
                 )
@@ -126,15 +222,24 @@ def load_examples(base: Path) -> list[Example]:
     return examples
 
 
-def count_by_language(examples: Iterable[Example]) -> dict[str, int]:
+def count_by_language(examples: Iterable[Example], languages: Sequence[str]) -> dict[str, int]:
     counts = Counter(e.language for e in examples)
-    return {lang: counts.get(lang, 0) for lang in LANGUAGES}
+    return {lang: counts.get(lang, 0) for lang in languages}
 
 
-def unseen_labels(train: Sequence[Example], tests: Sequence[Example]) -> dict[str, dict[str, int]]:
+def count_by_set(
+    examples: Iterable[Example], languages: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    counts = Counter((e.language, e.test_set) for e in examples)
+    return {lang: {s: counts.get((lang, s), 0) for s in SETS} for lang in languages}
+
+
+def unseen_labels(
+    train: Sequence[Example], tests: Sequence[Example], languages: Sequence[str]
+) -> dict[str, dict[str, int]]:
     """Per language, gold test labels with no training example in that language."""
     unseen: dict[str, dict[str, int]] = {}
-    for lang in LANGUAGES:
+    for lang in languages:
         known = {e.label for e in train if e.language == lang}
         missing = Counter(e.label for e in tests if e.language == lang and e.label not in known)
         if missing:
@@ -182,10 +287,23 @@ def rasa_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     # Rasa's training cache keys on component names and configs, not on the
-    # source of custom components, and is shared with other trainings: off.
-    env.setdefault("RASA_MAX_CACHE_SIZE", "0")
+    # source of custom components, and would make training times meaningless:
+    # off, even when the Makefile exports a cache size.
+    env["RASA_MAX_CACHE_SIZE"] = "0"
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return env
+
+
+def last_log_line(log: Path) -> str:
+    """The last line of a training log, progress bars (\\r-separated) included."""
+    try:
+        with log.open("rb") as handle:
+            handle.seek(max(0, log.stat().st_size - 4096))
+            tail = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    lines = [line.strip() for line in re.split(r"[\r\n]+", tail) if line.strip()]
+    return lines[-1][:120] if lines else ""
 
 
 def train(
@@ -194,58 +312,62 @@ def train(
     """Trains an NLU-only model `out_dir/name.tar.gz`; returns it and the seconds taken."""
     out_dir.mkdir(parents=True, exist_ok=True)
     log.parent.mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable,
-        "-m",
-        "rasa",
-        "train",
-        "nlu",
-        "--config",
-        str(config),
-        "--nlu",
-        str(nlu_dir),
-        "--domain",
-        str(domain),
-        "--out",
-        str(out_dir),
-        "--fixed-model-name",
-        name,
-    ]
+    command = [sys.executable, "-m", "rasa", "train", "nlu", "--config", str(config)]
+    command += ["--nlu", str(nlu_dir), "--domain", str(domain), "--out", str(out_dir)]
+    command += ["--fixed-model-name", name]
     model = out_dir / f"{name}.tar.gz"
     model.unlink(missing_ok=True)
     started = time.monotonic()
+    progress(name, f"training on {rel(config)} (log: {rel(log)})")
     with log.open("w", encoding="utf-8") as output:
-        result = subprocess.run(
+        process = subprocess.Popen(
             command, cwd=ROOT, env=rasa_env(), stdout=output, stderr=subprocess.STDOUT
         )
+        try:
+            while True:
+                try:
+                    returncode = process.wait(timeout=PROGRESS_EVERY)
+                    break
+                except subprocess.TimeoutExpired:
+                    progress(name, "training", started, last_log_line(log))
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
     seconds = time.monotonic() - started
-    if result.returncode != 0 or not model.exists():
+    if returncode != 0 or not model.exists():
         tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-30:]
         raise RuntimeError(
-            f"training {name} failed (exit {result.returncode}); last lines of {log}:\n"
-            + "\n".join(tail)
+            f"training {name} failed (exit {returncode}); last lines of {log}:\n" + "\n".join(tail)
         )
+    progress(name, f"trained in {seconds:.0f} s")
     return model, seconds
 
 
-def ensure_model(variant: Variant, nlu_dir: Path, domain: Path, out: Path) -> None:
-    """Trains the variant's model unless one with the same fingerprint exists."""
+def ensure_model(
+    name: str, config: Path, nlu_dir: Path, domain: Path, out: Path
+) -> tuple[Path, str, float | None, bool]:
+    """The model of `config` in <out>/models, trained unless its fingerprint matches.
+
+    Returns the model, its fingerprint, its training seconds (stored next to
+    it, None if unknown) and whether it was trained now.
+    """
     models = out / "models"
-    variant.fingerprint = fingerprint(variant.config, nlu_dir, domain)
-    model = models / f"{variant.name}.tar.gz"
-    stamp = models / f"{variant.name}.fingerprint"
-    if model.exists() and stamp.exists() and stamp.read_text().strip() == variant.fingerprint:
-        print(f"[{variant.name}] reusing {rel(model)} (nothing changed)", flush=True)
-        variant.model = model
-        return
-    print(f"[{variant.name}] training on {rel(variant.source)} ...", flush=True)
+    models.mkdir(parents=True, exist_ok=True)
+    current = fingerprint(config, nlu_dir, domain)
+    model, stamp = models / f"{name}.tar.gz", models / f"{name}.json"
+    with contextlib.suppress(OSError, ValueError):
+        stored = json.loads(stamp.read_text(encoding="utf-8"))
+        if model.exists() and stored.get("fingerprint") == current:
+            progress(name, f"reusing {rel(model)} (nothing changed)")
+            return model, current, stored.get("train_seconds"), False
     stamp.unlink(missing_ok=True)
-    variant.model, variant.train_seconds = train(
-        variant.config, nlu_dir, domain, models, variant.name, out / "logs" / f"{variant.name}.log"
+    model, seconds = train(config, nlu_dir, domain, models, name, out / "logs" / f"{name}.log")
+    stamp.write_text(
+        json.dumps({"fingerprint": current, "train_seconds": round(seconds, 1)}) + "\n",
+        encoding="utf-8",
     )
-    variant.trained = True
-    stamp.write_text(variant.fingerprint + "\n")
-    print(f"[{variant.name}] trained in {variant.train_seconds:.0f} s", flush=True)
+    return model, current, seconds, True
 
 
 def snapshot_inputs(nlu_dir: Path, domain: Path, into: Path) -> tuple[Path, Path]:
@@ -312,87 +434,228 @@ def quiet_rasa() -> None:
     logging.getLogger().setLevel(logging.WARNING)
 
 
-async def predict_all(model: Path, texts: Sequence[str]) -> list[Prediction]:
+async def parse_all(
+    model: Path, texts: Sequence[str], name: str
+) -> tuple[list[Prediction], list[float]]:
+    """Loads `model` and parses `texts` one at a time after a warm-up; labels and ms."""
     from rasa.core.agent import Agent
 
+    started = time.monotonic()
+    progress(name, f"loading {rel(model)}")
     agent = Agent.load(str(model))
-    return [label_of(await agent.parse_message(text)) for text in texts]
+    for text in texts[:WARMUP]:
+        await agent.parse_message(text)
+    progress(name, f"parsing {len(texts)} messages")
+    predictions, milliseconds = [], []
+    reported = time.monotonic()
+    for i, text in enumerate(texts, start=1):
+        before = time.perf_counter()
+        parse = await agent.parse_message(text)
+        milliseconds.append((time.perf_counter() - before) * 1000)
+        predictions.append(label_of(parse))
+        if time.monotonic() - reported > PROGRESS_EVERY:
+            progress(name, f"parsed {i}/{len(texts)}", started)
+            reported = time.monotonic()
+    progress(name, f"parsed {len(texts)} messages", started)
+    return predictions, milliseconds
 
 
-def predict(model: Path, texts: Sequence[str], log: Path) -> list[Prediction]:
-    """The labels `model` gives `texts`; its log output goes to `log`."""
+def predict(
+    model: Path, texts: Sequence[str], log: Path, name: str
+) -> tuple[list[Prediction], list[float]]:
+    """The labels `model` gives `texts` and each parse's ms; Rasa's log goes to `log`."""
     # Rasa loads the newest model of the folder when the file named is missing.
     if not model.is_file():
         raise FileNotFoundError(f"no model at {model}")
     with stderr_to(log):
         quiet_rasa()
-        return asyncio.run(predict_all(model, texts))
+        return asyncio.run(parse_all(model, texts, name))
+
+
+# ---------------------------------------------------------------- server memory
+
+
+def post_json(url: str, payload: dict[str, Any], timeout: float = 60) -> Any:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.load(response)
+
+
+def tree_rss_mb(pid: int) -> float:
+    """VmRSS of `pid` and all its descendants, in MB."""
+    from bench.load import children_by_parent, memory_mb
+
+    tree = children_by_parent()
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += memory_mb(current, "status", "VmRSS") or 0.0
+        todo += tree.get(current, [])
+    return round(total, 1)
+
+
+def server_rss_mb(name: str, model: Path, env: dict[str, str], cwd: Path, log: Path) -> float:
+    """RSS of `rasa run --enable-api -m model` after it loaded the model and parsed once."""
+    from bench.load import HOST, RASA, free_port, get_json, stop_process
+
+    port = free_port()
+    url = f"http://{HOST}:{port}"
+    command = [RASA, "run", "--enable-api", "-m", str(model), "--port", str(port)]
+    command += ["--interface", HOST]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    cwd.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    progress(name, f"starting a Rasa server (log: {rel(log)})")
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        reported = time.monotonic()
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"Rasa exited with code {process.returncode}; see {rel(log)}")
+            with contextlib.suppress(urllib.error.URLError, OSError, ValueError):
+                if get_json(f"{url}/status", timeout=2).get("model_file"):
+                    break
+            if time.monotonic() - started > SERVER_TIMEOUT:
+                raise RuntimeError(f"no model loaded within {SERVER_TIMEOUT:.0f} s")
+            if time.monotonic() - reported > PROGRESS_EVERY:
+                progress(name, "waiting for the server to load the model", started)
+                reported = time.monotonic()
+            time.sleep(0.5)
+        post_json(f"{url}/model/parse", {"text": SERVER_TEXT})
+        rss = tree_rss_mb(process.pid)
+    finally:
+        stop_process(process)
+    progress(name, f"Rasa server RSS {rss:.0f} MB", started)
+    return rss
+
+
+def plain_rasa_figures(log_dir: Path, scratch: Path) -> dict[str, float | None]:
+    """Model size and server RSS of plain Rasa's `rasa init` bot (bench/load.py's)."""
+    from bench.load import ensure_plain_project, plain_env
+
+    log_dir.mkdir(parents=True, exist_ok=True)
+    models = ensure_plain_project(log_dir)
+    newest = max(models.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    rss = server_rss_mb(
+        "plain", models, plain_env(), scratch / "server-plain", log_dir / "server-plain.log"
+    )
+    return {"model_mb": size_mb(newest), "rss_mb": rss}
+
+
+def size_mb(path: Path) -> float:
+    return round(path.stat().st_size / 2**20, 1)
 
 
 # ---------------------------------------------------------------- metrics
 
 
-def metrics(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Metrics:
-    """Accuracy, macro-F1, OOS recall, fallback rate and confusions of one language."""
-    from sklearn.metrics import f1_score, precision_recall_fscore_support
+def share(
+    pairs: Sequence[tuple[Example, str]], hit: Callable[[Example, str], bool]
+) -> float | None:
+    return sum(hit(e, p) for e, p in pairs) / len(pairs) if pairs else None
 
-    gold = [e.label for e in examples]
-    predicted = [p.label for p in predictions]
-    n = len(gold)
-    if n == 0:
-        return {"n": 0}
+
+def macro_f1(pairs: Sequence[tuple[Example, str]]) -> float | None:
+    """Macro-F1 over the gold labels of `pairs`."""
+    from sklearn.metrics import f1_score
+
+    if not pairs:
+        return None
+    gold = [e.label for e, _ in pairs]
+    predicted = [p for _, p in pairs]
     labels = sorted(set(gold))
-    oos = [p for g, p in zip(gold, predicted, strict=True) if g == OUT_OF_SCOPE]
-    pairs = Counter((g, p) for g, p in zip(gold, predicted, strict=True) if g != p)
-    example_text: dict[tuple[str, str], str] = {}
-    for e, p in zip(examples, predicted, strict=True):
-        example_text.setdefault((e.label, p), e.text)
+    return float(f1_score(gold, predicted, labels=labels, average="macro", zero_division=0))
+
+
+def per_label(pairs: Sequence[tuple[Example, str]]) -> dict[str, dict[str, float]]:
+    from sklearn.metrics import precision_recall_fscore_support
+
+    if not pairs:
+        return {}
+    gold = [e.label for e, _ in pairs]
+    labels = sorted(set(gold))
     precision, recall, f1, support = precision_recall_fscore_support(
-        gold, predicted, labels=labels, zero_division=0
+        gold, [p for _, p in pairs], labels=labels, zero_division=0
     )
     return {
-        "n": n,
-        "accuracy": sum(g == p for g, p in zip(gold, predicted, strict=True)) / n,
-        "macro_f1": float(
-            f1_score(gold, predicted, labels=labels, average="macro", zero_division=0)
-        ),
-        "oos_recall": (sum(p in (OUT_OF_SCOPE, FALLBACK) for p in oos) / len(oos) if oos else None),
+        label: {
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1": float(f1[i]),
+            "support": int(support[i]),
+        }
+        for i, label in enumerate(labels)
+    }
+
+
+def metrics(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Metrics:
+    """The table's five figures of one language, its confusions and per-label scores."""
+    pairs = [(e, p.label) for e, p in zip(examples, predictions, strict=True)]
+
+    def of(*sets: str) -> list[tuple[Example, str]]:
+        return [(e, p) for e, p in pairs if e.test_set in sets]
+
+    oos = [(e, p) for e, p in pairs if e.label == OUT_OF_SCOPE]
+    in_scope = [(e, p) for e, p in of(MAIN, PARAPHRASE, LONG) if e.label != OUT_OF_SCOPE]
+    wrong = Counter((e.label, p) for e, p in pairs if e.label != p)
+    example_of: dict[tuple[str, str], Example] = {}
+    for e, p in pairs:
+        example_of.setdefault((e.label, p), e)
+    return {
+        "n": {s: len(of(s)) for s in SETS},
+        "heldout_f1": macro_f1(of(MAIN)),
+        "heldout_accuracy": share(of(MAIN), lambda e, p: e.label == p),
+        "oos_recall": share(oos, lambda e, p: p in REJECTED),
         "oos_n": len(oos),
-        "fallback_rate": predicted.count(FALLBACK) / n,
+        "inscope_rejected": share(in_scope, lambda e, p: p in REJECTED),
+        "inscope_n": len(in_scope),
+        "paraphrase_f1": macro_f1(of(PARAPHRASE)),
+        "long_accuracy": share(of(LONG), lambda e, p: e.label == p),
         "confusions": [
-            {"gold": g, "predicted": p, "count": c, "example": example_text[(g, p)]}
-            for (g, p), c in pairs.most_common(CONFUSIONS)
-        ],
-        "per_label": {
-            label: {
-                "precision": float(precision[i]),
-                "recall": float(recall[i]),
-                "f1": float(f1[i]),
-                "support": int(support[i]),
+            {
+                "gold": g,
+                "predicted": p,
+                "count": c,
+                "example": example_of[(g, p)].text,
+                "set": example_of[(g, p)].test_set,
             }
-            for i, label in enumerate(labels)
-        },
+            for (g, p), c in wrong.most_common(CONFUSIONS)
+        ],
+        "per_label": {MAIN: per_label(of(MAIN)), PARAPHRASE: per_label(of(PARAPHRASE))},
     }
 
 
 def by_language(
-    examples: Sequence[Example], predictions: Sequence[Prediction]
+    examples: Sequence[Example], predictions: Sequence[Prediction], languages: Sequence[str]
 ) -> dict[str, Metrics]:
     return {
         lang: metrics(
             [e for e in examples if e.language == lang],
             [p for e, p in zip(examples, predictions, strict=True) if e.language == lang],
         )
-        for lang in LANGUAGES
+        for lang in languages
     }
 
 
 def prediction_rows(
-    examples: Sequence[Example], predictions: Sequence[Prediction]
+    examples: Sequence[Example], predictions: Sequence[Prediction], milliseconds: Sequence[float]
 ) -> list[dict[str, Any]]:
     return [
         {
             "language": e.language,
+            "set": e.test_set,
             "source": e.source,
             "text": e.text,
             "gold": e.label,
@@ -404,24 +667,39 @@ def prediction_rows(
             "classifier_label": p.classifier_label,
             "classifier_confidence": round(p.classifier_confidence, 4),
             "runner_up_confidence": round(p.runner_up_confidence, 4),
+            "parse_ms": round(ms, 2),
         }
-        for e, p in zip(examples, predictions, strict=True)
+        for e, p, ms in zip(examples, predictions, milliseconds, strict=True)
     ]
 
 
-def target_failures(results: dict[str, Metrics]) -> list[str]:
-    """The targets a variant misses, e.g. `uk macro-F1 0.912 < 0.93`."""
+def percentile(values: Sequence[float], q: float) -> float | None:
+    if not values:
+        return None
+    import numpy as np
+
+    return float(np.percentile(values, q))
+
+
+def target_failures(
+    variant: Variant, languages: Sequence[str], plain_rss: float | None
+) -> list[str]:
+    """The targets a variant misses, e.g. `uk held-out macro-F1 0.912 < 0.95`."""
     missed = []
-    for lang in LANGUAGES:
-        m = results.get(lang, {})
-        if not m.get("n"):
-            continue
-        if m["macro_f1"] < TARGETS["macro_f1"]:
-            missed.append(f"{lang} macro-F1 {m['macro_f1']:.3f} < {TARGETS['macro_f1']}")
-        if m["oos_recall"] is None:
-            missed.append(f"{lang} OOS recall: no out_of_scope examples in the test set")
-        elif m["oos_recall"] < TARGETS["oos_recall"]:
-            missed.append(f"{lang} OOS recall {m['oos_recall']:.3f} < {TARGETS['oos_recall']}")
+    for lang in languages:
+        m = variant.metrics.get(lang, {})
+        for target in LANGUAGE_TARGETS:
+            value = m.get(target.key)
+            if target.misses(value):
+                sign = "<" if target.at_least else ">"
+                missed.append(f"{lang} {target.caption} {value:.3f} {sign} {target.limit:g}")
+    figures = variant.figures()
+    for target in (TRAIN_TARGET, SIZE_TARGET):
+        value = figures[target.key]
+        if target.misses(value):
+            missed.append(f"{target.caption} {value:.0f} > {target.limit:g}")
+    if variant.rss_mb is not None and plain_rss is not None and variant.rss_mb > plain_rss:
+        missed.append(f"Rasa memory {variant.rss_mb:.0f} MB > plain Rasa's {plain_rss:.0f} MB")
     return missed
 
 
@@ -432,82 +710,184 @@ def rel(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
+def fmt(value: float | None, digits: int = 3, target: Target | None = None) -> str:
+    if value is None:
+        return "—"
+    text = f"{value:.{digits}f}"
+    return text + " ✗" if target is not None and target.misses(value) else text
 
 
-def print_report(variants: Sequence[Variant], title: str) -> None:
-    names = [v.name for v in variants]
-    width = max(12, *(len(n) for n in names))
-    rows = [
-        ("accuracy", "accuracy"),
-        ("macro-F1", "macro_f1"),
-        ("OOS recall", "oos_recall"),
-        ("fallback rate", "fallback_rate"),
-    ]
-    print(f"\n=== {title} ===")
-    for lang in LANGUAGES:
-        counts = {v.metrics.get(lang, {}).get("n", 0) for v in variants}
-        print(f"\n[{lang}] n={'/'.join(str(c) for c in sorted(counts))}")
-        print("  " + " " * 14 + "".join(f"{n:>{width + 2}}" for n in names))
-        for caption, key in rows:
-            values = [v.metrics.get(lang, {}).get(key) for v in variants]
-            print(f"  {caption:<14}" + "".join(f"{fmt(x):>{width + 2}}" for x in values))
+def score_rows(variants: Sequence[Variant], languages: Sequence[str]) -> list[list[str]]:
+    rows = []
+    for lang in languages:
         for v in variants:
-            confusions = v.metrics.get(lang, {}).get("confusions", [])
-            print(f"  top confusions, {v.name}:" + ("" if confusions else " none"))
-            for c in confusions:
-                print(
-                    f"    {c['count']:>3} × {c['gold']} → {c['predicted']}   e.g. {c['example']!r}"
-                )
+            m = v.metrics.get(lang, {})
+            rows.append([lang, v.name, *(fmt(m.get(t.key), target=t) for t in LANGUAGE_TARGETS)])
+    return rows
+
+
+SCORE_HEADERS = [
+    "Language",
+    "Variant",
+    "Held-out macro-F1",
+    "OOS recall",
+    "In-scope rejected",
+    "Paraphrase macro-F1",
+    "Long accuracy",
+]
+COST_HEADERS = [
+    "Variant",
+    "Config",
+    "Training s",
+    "Parse ms median",
+    "Parse ms p95",
+    "Model MB",
+    "Rasa RSS MB",
+]
+
+
+def cost_rows(variants: Sequence[Variant], plain: dict[str, float | None]) -> list[list[str]]:
+    plain_rss = plain.get("rss_mb")
+    rss_target = None if plain_rss is None else Target("rss_mb", "Rasa RSS", plain_rss, False)
+    rows = []
+    for v in variants:
+        f = v.figures()
+        rows.append(
+            [
+                v.name,
+                f"`{rel(v.source)}`"
+                + (f" (model `{rel(v.model)}`)" if v.given_model and v.model else ""),
+                fmt(f["train_seconds"], 0, TRAIN_TARGET),
+                fmt(f["parse_ms_median"], 1),
+                fmt(f["parse_ms_p95"], 1),
+                fmt(f["model_mb"], 1, SIZE_TARGET),
+                fmt(f["rss_mb"], 0, rss_target),
+            ]
+        )
+    rows.append(
+        [PLAIN, "Rasa's defaults", "—", "—", "—", fmt(plain.get("model_mb"), 1), fmt(plain_rss, 0)]
+    )
+    return rows
+
+
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            c.ljust(w) if i < 2 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    align = ["---" if i < 2 else "---:" for i in range(len(headers))]
+    return "\n".join("| " + " | ".join(cells) + " |" for cells in [headers, align, *rows])
+
+
+def targets_line() -> str:
+    return (
+        "Targets (not enforced): per language "
+        + ", ".join(t.describe() for t in LANGUAGE_TARGETS)
+        + f"; per variant training ≤ {TRAIN_TARGET.limit:g} s, model ≤ {SIZE_TARGET.limit:g} MB, "
+        "Rasa memory ≤ plain Rasa's. ✗ marks a miss."
+    )
+
+
+def repeat_line(repeat: dict[str, Any] | None) -> str:
+    if repeat is None:
+        return "Determinism: not checked in this run (`--repeat`)."
+    return (
+        f"Determinism (`--repeat`, config.yml trained twice from scratch): two trainings: "
+        f"{repeat['differ']} of {repeat['messages']} messages differ "
+        f"(label, or confidence by more than {CONFIDENCE_TOLERANCE:g})."
+    )
+
+
+def confusion_lines(variant: Variant, languages: Sequence[str]) -> list[str]:
+    lines = []
+    for lang in languages:
+        confusions = variant.metrics.get(lang, {}).get("confusions", [])
+        described = "; ".join(
+            f"{c['gold']} → {c['predicted']} ×{c['count']} (“{c['example']}”, {c['set']})"
+            for c in confusions
+        )
+        lines.append(f"- {lang}: {described or 'none'}.")
+    return lines
+
+
+def print_report(
+    variants: Sequence[Variant],
+    languages: Sequence[str],
+    plain: dict[str, float | None],
+    repeat: dict[str, Any] | None,
+) -> None:
+    print("\n=== NLU eval: held-out test sets (tests/nlu) ===\n")
+    print(text_table(SCORE_HEADERS, score_rows(variants, languages)))
+    print()
     print(
-        "\nTargets: macro-F1 ≥ {macro_f1} and OOS recall ≥ {oos_recall} per language".format(
-            **TARGETS
+        text_table(
+            COST_HEADERS, [[c.replace("`", "") for c in r] for r in cost_rows(variants, plain)]
         )
     )
+    print("\n" + targets_line())
     for v in variants:
-        missed = target_failures(v.metrics)
-        verdict = "all targets hold" if not missed else "MISSED: " + "; ".join(missed)
-        print(f"  {v.name:<{width}}  {verdict}")
+        missed = target_failures(v, languages, plain.get("rss_mb"))
+        print(
+            f"  {v.name}: " + ("all targets hold" if not missed else "MISSED: " + "; ".join(missed))
+        )
+    print("\n" + repeat_line(repeat))
+    ours = next((v for v in variants if v.name == "ours"), None)
+    if ours is not None:
+        print("\nTop confusions of ours (gold → predicted, count, example, set):")
+        print("\n".join(confusion_lines(ours, languages)))
 
 
 def docs_section(
     variants: Sequence[Variant],
+    languages: Sequence[str],
+    plain: dict[str, float | None],
+    repeat: dict[str, Any] | None,
     command: str,
     train_counts: dict[str, int],
-    test_counts: dict[str, int],
+    set_counts: dict[str, dict[str, int]],
     unseen: dict[str, dict[str, int]],
-    seconds: float,
 ) -> str:
     today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     trained = [v.name for v in variants if v.trained]
+    minutes = (time.monotonic() - STARTED) / 60
     lines = [
         "### Latest run",
         "",
-        f"Produced {today} by `{command}` in {seconds / 60:.0f} min "
+        f"Produced {today} by `{command}` in {minutes:.0f} min "
         + (f"(trained: {', '.join(trained)})." if trained else "(all models reused)."),
-        "Models are trained on `data/nlu` and tested on the held-out `tests/nlu/<lang>/*.yml`.",
+        "Models are trained on `data/nlu` (NLU only) and tested on the held-out "
+        "`tests/nlu/<lang>/`: held-out = basics, service and feedback; off-topic = "
+        "`out_of_scope.yml`; paraphrase = `paraphrases.yml`; long = `long.yml`.",
         "",
-        "| Language | Train | Test | Config | Accuracy | Macro-F1 | OOS recall | Fallback rate |",
-        "|---|---:|---:|---|---:|---:|---:|---:|",
-    ]
-    for lang in LANGUAGES:
-        for v in variants:
-            m = v.metrics.get(lang, {})
-            lines.append(
-                f"| {lang} | {train_counts[lang]} | {test_counts[lang]} | {v.name} "
-                f"(`{rel(v.source)}`) | {fmt(m.get('accuracy'))} | {fmt(m.get('macro_f1'))} "
-                f"| {fmt(m.get('oos_recall'))} | {fmt(m.get('fallback_rate'))} |"
-            )
-    lines += [
+        markdown_table(SCORE_HEADERS, score_rows(variants, languages)),
         "",
-        f"Training examples: {sum(train_counts.values())} "
-        f"({', '.join(f'{k} {v}' for k, v in train_counts.items())}); "
-        f"test examples: {sum(test_counts.values())} "
-        f"({', '.join(f'{k} {v}' for k, v in test_counts.items())}).",
-        "Macro-F1 is over the labels of each language's test set; a retrieval intent is "
-        "scored by its response key (`faq/…`); `nlu_fallback` counts as a wrong label, "
-        "except for out-of-scope recall, where it counts as caught.",
+        markdown_table(COST_HEADERS, cost_rows(variants, plain)),
+        "",
+        "Test messages: "
+        + "; ".join(
+            f"{lang} " + ", ".join(f"{s} {n}" for s, n in set_counts[lang].items())
+            for lang in languages
+        )
+        + f". Training examples: {sum(train_counts.values())} "
+        f"({', '.join(f'{k} {v}' for k, v in train_counts.items())}).",
+        "Macro-F1 is over the gold labels of the set; a retrieval intent is scored by its "
+        "response key (`faq/…`); `nlu_fallback` counts as a wrong label. OOS recall: gold "
+        "`out_of_scope` messages of every set predicted `out_of_scope` or `nlu_fallback`; "
+        "in-scope rejected: the other messages of the held-out, paraphrase and long sets "
+        "predicted either.",
+        "Training s: wall time of `rasa train nlu`. Parse ms: single `parse_message` calls "
+        f"in one process after {WARMUP} warm-up parses, over every test message. Rasa RSS: "
+        "VmRSS of `rasa run --enable-api -m MODEL` (and its children) in an empty folder "
+        "after the model is loaded and one message parsed; the variants' models are "
+        "NLU-only unless a served model is named, plain Rasa's has its dialogue policies too.",
         *(
             [
                 "Test labels with no training data yet (scored as errors): "
@@ -517,22 +897,18 @@ def docs_section(
             else []
         ),
         "",
-        "Targets (macro-F1 ≥ {macro_f1}, OOS recall ≥ {oos_recall} per language):".format(
-            **TARGETS
-        ),
+        targets_line(),
     ]
     for v in variants:
-        missed = target_failures(v.metrics)
+        missed = target_failures(v, languages, plain.get("rss_mb"))
         lines.append(
             f"- {v.name}: " + ("all hold." if not missed else "missed — " + "; ".join(missed) + ".")
         )
-    lines += ["", f"Top confusions of {variants[0].name} (gold → predicted, count, example):"]
-    for lang in LANGUAGES:
-        confusions = variants[0].metrics.get(lang, {}).get("confusions", [])
-        described = "; ".join(
-            f"{c['gold']} → {c['predicted']} ×{c['count']} (“{c['example']}”)" for c in confusions
-        )
-        lines.append(f"- {lang}: {described or 'none'}.")
+    lines += ["", repeat_line(repeat)]
+    ours = next((v for v in variants if v.name == "ours"), None)
+    if ours is not None:
+        lines += ["", "Top confusions of ours (gold → predicted, count, example, set):"]
+        lines += confusion_lines(ours, languages)
     return "\n".join(lines)
 
 
@@ -557,58 +933,134 @@ def write_json(path: Path, payload: dict[str, Any]) -> None:
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
-# ---------------------------------------------------------------- modes
+# ---------------------------------------------------------------- steps
 
 
-def held_out(
+def repeat_check(
+    config: Path, nlu_dir: Path, domain: Path, tests: Sequence[Example], out: Path, scratch: Path
+) -> dict[str, Any]:
+    """Trains `config` twice from scratch; how many test messages the two models disagree on."""
+    texts = [e.text for e in tests]
+    runs = []
+    seconds = []
+    for i in (1, 2):
+        name = f"ours-repeat{i}"
+        model, took = train(
+            config, nlu_dir, domain, scratch / "repeat", name, out / "logs" / f"{name}.log"
+        )
+        seconds.append(round(took, 1))
+        runs.append(predict(model, texts, out / "logs" / f"parse-{name}.log", name)[0])
+    differ = [
+        {
+            "language": e.language,
+            "set": e.test_set,
+            "text": e.text,
+            "first": [a.label, round(a.confidence, 6)],
+            "second": [b.label, round(b.confidence, 6)],
+        }
+        for e, a, b in zip(tests, runs[0], runs[1], strict=True)
+        if a.label != b.label or abs(a.confidence - b.confidence) > CONFIDENCE_TOLERANCE
+    ]
+    result = {
+        "messages": len(texts),
+        "differ": len(differ),
+        "train_seconds": seconds,
+        "examples": differ[:20],
+    }
+    progress("repeat", f"two trainings: {len(differ)} of {len(texts)} messages differ")
+    return result
+
+
+def evaluate(
     variants: list[Variant], args: argparse.Namespace, command: str, scratch: Path
 ) -> None:
-    started = time.monotonic()
     nlu_dir, domain = snapshot_inputs(args.nlu, args.domain, scratch)
+    languages = languages_of(args.tests, args.nlu)
+    if not languages:
+        raise SystemExit(f"no language folder in both {rel(args.tests)} and {rel(args.nlu)}")
     train_examples = load_examples(nlu_dir)
-    tests = [e for e in load_examples(args.tests) if e.language in LANGUAGES]
-    train_counts, test_counts = count_by_language(train_examples), count_by_language(tests)
-    print(f"training examples per language: {train_counts}; test examples: {test_counts}")
-    unseen = unseen_labels(train_examples, tests)
+    tests = [e for e in load_examples(args.tests) if e.language in languages]
+    train_counts = count_by_language(train_examples, languages)
+    set_counts = count_by_set(tests, languages)
+    print(f"languages: {', '.join(languages)}; training examples: {train_counts}")
+    print(f"test messages: {set_counts}", flush=True)
+    unseen = unseen_labels(train_examples, tests, languages)
     if unseen:
         print(
             "WARNING: test labels without training examples (always wrong): "
             + describe_unseen(unseen)
         )
-    for variant in variants:
-        if variant.name == "ours" and args.ours_model:
-            variant.model = args.ours_model
-            print(f"[ours] scoring {rel(args.ours_model)} (trained by make train)", flush=True)
-            continue
-        ensure_model(variant, nlu_dir, domain, args.out)
-    texts = [e.text for e in tests]
-    for variant in variants:
-        assert variant.model is not None
-        started = time.monotonic()
-        predictions = predict(variant.model, texts, args.out / "logs" / f"parse-{variant.name}.log")
-        print(
-            f"[{variant.name}] parsed {len(texts)} messages in {time.monotonic() - started:.0f} s"
+    logs = args.out / "logs"
+    for v in variants:
+        model, v.fingerprint, v.train_seconds, v.trained = ensure_model(
+            v.name, v.config, nlu_dir, domain, args.out
         )
-        variant.metrics = by_language(tests, predictions)
-        variant.predictions = prediction_rows(tests, predictions)
-    print_report(variants, "held-out test sets (tests/nlu)")
+        v.model = model
+        if v.name == "ours" and args.ours_model:
+            v.model, v.given_model = args.ours_model, True
+            progress("ours", f"scoring {rel(args.ours_model)}; training time from {rel(model)}")
+    texts = [e.text for e in tests]
+    for v in variants:
+        assert v.model is not None
+        predictions, v.parse_ms = predict(v.model, texts, logs / f"parse-{v.name}.log", v.name)
+        v.metrics = by_language(tests, predictions, languages)
+        v.predictions = prediction_rows(tests, predictions, v.parse_ms)
+        v.model_mb = size_mb(v.model)
+    from bench.load import plain_env
+
+    # The same settings as plain Rasa's server, plus our components on the path.
+    server_env = {**plain_env(), "PYTHONPATH": str(ROOT)}
+    for v in variants:
+        assert v.model is not None
+        try:
+            v.rss_mb = server_rss_mb(
+                v.name,
+                v.model,
+                server_env,
+                scratch / f"server-{v.name}",
+                logs / f"server-{v.name}.log",
+            )
+        except (OSError, RuntimeError, urllib.error.URLError) as error:
+            print(f"WARNING: no memory figure for {v.name}: {error}", flush=True)
+    plain: dict[str, float | None] = {"model_mb": None, "rss_mb": None}
+    try:
+        plain = plain_rasa_figures(logs, scratch)
+    except (OSError, RuntimeError, urllib.error.URLError) as error:
+        print(f"WARNING: no figures for plain Rasa: {error}", flush=True)
+    repeat = None
+    if args.repeat:
+        config = scratch / "configs" / "ours-repeat.yml"
+        shutil.copy2(args.config, config)
+        repeat = repeat_check(config, nlu_dir, domain, tests, args.out, scratch)
+    print_report(variants, languages, plain, repeat)
     report = args.out / "nlu_eval.json"
     write_json(
         report,
         {
             "command": command,
             "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "targets": TARGETS,
+            "languages": list(languages),
+            "targets": {
+                "per_language": {t.key: t.describe() for t in LANGUAGE_TARGETS},
+                "per_variant": [
+                    TRAIN_TARGET.describe(),
+                    SIZE_TARGET.describe(),
+                    "Rasa RSS ≤ plain Rasa's",
+                ],
+            },
             "train_examples": train_counts,
-            "test_examples": test_counts,
+            "test_messages": set_counts,
             "unseen_test_labels": unseen,
+            "plain_rasa": plain,
+            "repeat": repeat,
             "variants": {
                 v.name: {
                     "config": rel(v.source),
                     "model": rel(v.model) if v.model else None,
                     "fingerprint": v.fingerprint,
                     "trained_now": v.trained,
-                    "train_seconds": round(v.train_seconds, 1),
+                    **{k: (round(x, 2) if x is not None else None) for k, x in v.figures().items()},
+                    "missed_targets": target_failures(v, languages, plain.get("rss_mb")),
                     "metrics": v.metrics,
                     "predictions": v.predictions,
                 }
@@ -621,110 +1073,10 @@ def held_out(
         update_docs(
             args.docs,
             docs_section(
-                variants, command, train_counts, test_counts, unseen, time.monotonic() - started
+                variants, languages, plain, repeat, command, train_counts, set_counts, unseen
             ),
         )
-        print(f"table: {rel(args.docs)}")
-
-
-def cross_validate(
-    variants: list[Variant], args: argparse.Namespace, command: str, scratch: Path
-) -> None:
-    """K-fold cross-validation on data/nlu, stratified by language and label."""
-    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
-    from rasa.shared.nlu.training_data.loading import load_data
-    from rasa.shared.nlu.training_data.message import Message
-    from rasa.shared.nlu.training_data.training_data import TrainingData
-    from sklearn.model_selection import StratifiedKFold
-
-    nlu_dir, domain = snapshot_inputs(args.nlu, args.domain, scratch)
-    # Synonyms, regexes and lookup tables go into every fold; examples are split.
-    everything = load_data(str(nlu_dir))
-    messages: list[Message] = []
-    tagged: list[Example] = []
-    for path in sorted(nlu_dir.rglob("*.yml")) + sorted(nlu_dir.rglob("*.yaml")):
-        language = language_of(path, nlu_dir) or "other"
-        for message in load_data(str(path)).intent_examples:
-            messages.append(message)
-            tagged.append(
-                Example(
-                    language,
-                    f"data/nlu/{path.relative_to(nlu_dir)}",
-                    message.get("text"),
-                    message.get_full_intent(),
-                )
-            )
-    strata = [f"{e.language}:{e.label}" for e in tagged]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # strata smaller than K only warn
-        splitter = StratifiedKFold(n_splits=args.cv, shuffle=True, random_state=42)
-        folds = list(splitter.split(tagged, strata))
-    found: dict[str, dict[int, Prediction]] = {v.name: {} for v in variants}
-    for k, (train_idx, test_idx) in enumerate(folds, start=1):
-        fold_dir = scratch / f"fold{k}"
-        fold_dir.mkdir()
-        fold_data = TrainingData(
-            training_examples=[messages[i] for i in train_idx],
-            entity_synonyms=everything.entity_synonyms,
-            regex_features=everything.regex_features,
-            lookup_tables=everything.lookup_tables,
-            responses=everything.responses,
-        )
-        RasaYAMLWriter().dump(fold_dir / "nlu.yml", fold_data)
-        held = [tagged[i].text for i in test_idx]
-        for variant in variants:
-            cached = args.out / "cv" / f"{fingerprint(variant.config, fold_dir, domain)}.json"
-            if cached.exists():
-                print(f"[cv {k}/{args.cv}] {variant.name}: reusing {rel(cached)}", flush=True)
-                predictions = [
-                    Prediction(**p) for p in json.loads(cached.read_text())["predictions"]
-                ]
-            else:
-                print(
-                    f"[cv {k}/{args.cv}] {variant.name}: training on {len(train_idx)}, "
-                    f"testing on {len(test_idx)} examples ...",
-                    flush=True,
-                )
-                model, seconds = train(
-                    variant.config,
-                    fold_dir,
-                    domain,
-                    scratch / "models",
-                    f"{variant.name}-fold{k}",
-                    args.out / "logs" / f"cv-{variant.name}-fold{k}.log",
-                )
-                variant.train_seconds += seconds
-                log = args.out / "logs" / f"cv-parse-{variant.name}-fold{k}.log"
-                predictions = predict(model, held, log)
-                model.unlink()
-                write_json(cached, {"predictions": [asdict(p) for p in predictions]})
-            for i, prediction in zip(test_idx, predictions, strict=True):
-                found[variant.name][int(i)] = prediction
-    for variant in variants:
-        predictions = [found[variant.name][i] for i in range(len(tagged))]
-        variant.metrics = by_language(tagged, predictions)
-        variant.predictions = prediction_rows(tagged, predictions)
-    print_report(variants, f"{args.cv}-fold cross-validation on data/nlu")
-    report = args.out / "nlu_cv.json"
-    write_json(
-        report,
-        {
-            "command": command,
-            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "folds": args.cv,
-            "examples": count_by_language(tagged),
-            "variants": {
-                v.name: {
-                    "config": rel(v.source),
-                    "train_seconds": round(v.train_seconds, 1),
-                    "metrics": v.metrics,
-                    "predictions": v.predictions,
-                }
-                for v in variants
-            },
-        },
-    )
-    print(f"\npredictions and metrics: {rel(report)}")
+        print(f"tables: {rel(args.docs)}")
 
 
 # ---------------------------------------------------------------- CLI
@@ -732,22 +1084,28 @@ def cross_validate(
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", type=Path, default=ROOT / "config.yml")
-    parser.add_argument("--baseline", type=Path, default=ROOT / "bench" / "baseline_config.yml")
-    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--config", type=Path, default=ROOT / "config.yml", help="ours")
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also the `rasa init` pipeline (bench/baseline_config.yml, ~60 min to train)",
+    )
+    parser.add_argument(
+        "--only",
+        metavar="NAME[,NAME]",
+        help="only these variants (ours, the stems of bench/configs/*.yml, baseline)",
+    )
     parser.add_argument(
         "--ours-model",
         type=Path,
         metavar="MODEL",
         help="score this trained model (e.g. models/kramar.tar.gz, built from config.yml "
-        "and data/nlu) as 'ours' instead of training the same pipeline again",
+        "and data/nlu) as 'ours' instead of the NLU-only one trained here",
     )
     parser.add_argument(
-        "--variant",
-        action="append",
-        default=[],
-        metavar="NAME=CONFIG",
-        help="another configuration to compare (repeatable)",
+        "--repeat",
+        action="store_true",
+        help="train config.yml twice from scratch and count the messages that differ",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "nlu")
     parser.add_argument("--nlu", type=Path, default=ROOT / "data" / "nlu")
@@ -755,15 +1113,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--tests", type=Path, default=ROOT / "tests" / "nlu")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--no-docs", dest="docs", action="store_const", const=None)
-    parser.add_argument(
-        "--cv",
-        type=int,
-        default=0,
-        metavar="K",
-        help="run K-fold cross-validation on the training data instead",
-    )
     args = parser.parse_args(argv)
-    for name in ("config", "baseline", "out", "nlu", "domain", "tests", "docs", "ours_model"):
+    for name in ("config", "out", "nlu", "domain", "tests", "docs", "ours_model"):
         value = getattr(args, name)
         if value is not None:
             setattr(args, name, (Path.cwd() / value).resolve())
@@ -771,15 +1122,17 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def variants_of(args: argparse.Namespace) -> list[Variant]:
-    variants = [Variant("ours", args.config, args.config)]
-    if not args.skip_baseline:
-        variants.append(Variant("baseline", args.baseline, args.baseline))
-    for spec in args.variant:
-        name, _, config = spec.partition("=")
-        if not name or not config or not re.fullmatch(r"[\w.+-]+", name):
-            raise SystemExit(f"--variant wants NAME=CONFIG, got {spec!r}")
-        path = (Path.cwd() / config).resolve()
-        variants.append(Variant(name, path, path))
+    available = {"ours": args.config}
+    available.update({p.stem: p for p in sorted(CONFIGS.glob("*.yml"))})
+    available["baseline"] = BASELINE
+    if args.only:
+        wanted = [n.strip() for n in args.only.split(",") if n.strip()]
+        unknown = [n for n in wanted if n not in available]
+        if unknown:
+            raise SystemExit(f"--only: unknown {unknown}; known: {', '.join(available)}")
+    else:
+        wanted = [n for n in available if n != "baseline" or args.baseline]
+    variants = [Variant(n, available[n], available[n]) for n in available if n in wanted]
     for v in variants:
         if not v.source.is_file():
             raise SystemExit(f"no such config: {v.source}")
@@ -796,19 +1149,18 @@ def snapshot_configs(variants: Sequence[Variant], into: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if str(ROOT) not in sys.path:  # bench.load, when run without PYTHONPATH=.
+        sys.path.insert(0, str(ROOT))
     args = parse_args(argv)
     command = "PYTHONPATH=. .venv/bin/python " + shlex.join(["bench/nlu_eval.py", *argv])
     variants = variants_of(args)
+    progress("eval", "variants " + ", ".join(v.name for v in variants))
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
-    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="nlu-eval-") as scratch:
         snapshot_configs(variants, Path(scratch) / "configs")
-        if args.cv:
-            cross_validate(variants, args, command, Path(scratch))
-        else:
-            held_out(variants, args, command, Path(scratch))
-    print(f"total time: {time.monotonic() - started:.0f} s")
+        evaluate(variants, args, command, Path(scratch))
+    print(f"total time: {time.monotonic() - STARTED:.0f} s")
     return 0
 
 

@@ -73,6 +73,8 @@ class Settings:
     rasa_replica_ports: tuple[int, ...]
     sanic_workers: int
     action_server_workers: int
+    # How often each Rasa process looks for a newly trained model (0: never).
+    model_reload_seconds: float
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -110,6 +112,7 @@ class Settings:
             action_server_workers=_int(
                 env, "ACTION_SERVER_SANIC_WORKERS", 2 if mode == "production" else 1
             ),
+            model_reload_seconds=_float(env, "MODEL_RELOAD_SECONDS", 2.0),
         )
 
     @property

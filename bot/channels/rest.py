@@ -31,7 +31,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 import bot.speedups  # noqa: F401  (fixes Rasa's per-turn waste when loaded)
+from bot.channels.model_reload import watch_model
 from bot.nlu.language import detect_language
+from bot.settings import Settings
 from bot.turn_guard import start_turn
 
 logger = logging.getLogger(__name__)
@@ -79,6 +81,8 @@ class GuardedRestInput(RestInput):
                 await agent.parse_message("hello")
             except Exception:
                 logger.exception("Warming up the model failed; the first turn will be slow.")
+            interval = Settings.from_env().model_reload_seconds
+            app.add_task(watch_model(agent, interval), name="kramar_model_reload")
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 # postal "RR123456789PL" shape. Phone numbers: "+380 67 123 45 67" and the like.
 _IDENTIFIERS = (
     (EMAIL, " xemailx "),
+    # A mistyped address ("olena@@example") is still an answer to the email question.
+    (re.compile(r"[^\s@]*@\S*"), " xemailx "),
     (re.compile(r"\b[a-z]{2}\d{9}[a-z]{2}\b", re.IGNORECASE), " xtrackingx "),
     (re.compile(r"\+?\d[\d ()-]{8,}\d"), " xnumberx "),
     (re.compile(r"\b\d{2}-\d{3}\b|\b\d{3} \d{2}\b"), " xpostcodex "),
