@@ -94,7 +94,7 @@ def test_a_learnt_message_is_understood_after_retraining_without_losing_conversa
     before = model_id(stack)
 
     # The old model does not know the word.
-    assert intent(stack, f"{CODEWORD} please") != "human_handoff"
+    assert intent(stack, CODEWORD) == "nlu_fallback"
 
     # A customer is half-way through the order form when the new model arrives.
     customer = Chat(rasa_url)
@@ -102,8 +102,8 @@ def test_a_learnt_message_is_understood_after_retraining_without_losing_conversa
 
     # Agents marked the word as a request for a person; the export is learnt.
     export = workdir / "export.yml"
-    marked = [("human_handoff", f"{CODEWORD} please"), ("human_handoff", f"get me a {CODEWORD}")]
-    marked.append(("human_handoff", f"{CODEWORD} now"))
+    marked = [("human_handoff", CODEWORD), ("human_handoff", f"{CODEWORD}!!")]
+    marked.append(("human_handoff", f"{CODEWORD} {CODEWORD}"))
     export.write_text(nlu_yaml(marked, generated_at="now"), encoding="utf-8")
     data = workdir / "data"
     shutil.copytree(ROOT / "data", data)
@@ -134,5 +134,5 @@ def test_a_learnt_message_is_understood_after_retraining_without_losing_conversa
     assert order["shipment"]["tracking_number"] in answer
 
     # And what agents marked is now understood: the customer gets a person.
-    assert intent(stack, f"{CODEWORD} please") == "human_handoff"
-    assert "a person" in Chat(rasa_url).say(f"{CODEWORD} please")
+    assert intent(stack, CODEWORD) == "human_handoff"
+    assert "a person" in Chat(rasa_url).say(CODEWORD)
