@@ -114,6 +114,9 @@ class ActionFallback(Action):
         language = language_of(tracker)
         ranking = tracker.latest_message.get("intent_ranking", [])
         guesses = [r["name"] for r in ranking if r.get("name") in GUESSABLE][:2]
+        # A person is always one click away from a message the bot did not get.
+        if "human_handoff" not in guesses:
+            guesses.append("human_handoff")
         buttons = [{"title": label(name, language), "payload": f"/{name}"} for name in guesses]
         dispatcher.utter_message(response="utter_rephrase", buttons=buttons)
         return []

@@ -318,7 +318,7 @@ def train(
     model = out_dir / f"{name}.tar.gz"
     model.unlink(missing_ok=True)
     started = time.monotonic()
-    progress(name, f"training on {rel(config)} (log: {rel(log)})")
+    progress(name, f"training (log: {rel(log)})")
     with log.open("w", encoding="utf-8") as output:
         process = subprocess.Popen(
             command, cwd=ROOT, env=rasa_env(), stdout=output, stderr=subprocess.STDOUT
@@ -345,7 +345,7 @@ def train(
 
 
 def ensure_model(
-    name: str, config: Path, nlu_dir: Path, domain: Path, out: Path
+    name: str, config: Path, nlu_dir: Path, domain: Path, out: Path, shown: str
 ) -> tuple[Path, str, float | None, bool]:
     """The model of `config` in <out>/models, trained unless its fingerprint matches.
 
@@ -359,9 +359,10 @@ def ensure_model(
     with contextlib.suppress(OSError, ValueError):
         stored = json.loads(stamp.read_text(encoding="utf-8"))
         if model.exists() and stored.get("fingerprint") == current:
-            progress(name, f"reusing {rel(model)} (nothing changed)")
+            progress(name, f"reusing {rel(model)} (nothing changed in {shown})")
             return model, current, stored.get("train_seconds"), False
     stamp.unlink(missing_ok=True)
+    progress(name, f"{shown}: no model with its fingerprint yet, training it")
     model, seconds = train(config, nlu_dir, domain, models, name, out / "logs" / f"{name}.log")
     stamp.write_text(
         json.dumps({"fingerprint": current, "train_seconds": round(seconds, 1)}) + "\n",
@@ -609,7 +610,12 @@ def metrics(examples: Sequence[Example], predictions: Sequence[Prediction]) -> M
 
     oos = [(e, p) for e, p in pairs if e.label == OUT_OF_SCOPE]
     in_scope = [(e, p) for e, p in of(MAIN, PARAPHRASE, LONG) if e.label != OUT_OF_SCOPE]
-    wrong = Counter((e.label, p) for e, p in pairs if e.label != p)
+    # Confusions: wrong labels; an off-topic message sent to the fallback is caught.
+    wrong = Counter(
+        (e.label, p)
+        for e, p in pairs
+        if e.label != p and not (e.label == OUT_OF_SCOPE and p in REJECTED)
+    )
     example_of: dict[tuple[str, str], Example] = {}
     for e, p in pairs:
         example_of.setdefault((e.label, p), e)
@@ -806,12 +812,16 @@ def repeat_line(repeat: dict[str, Any] | None) -> str:
     )
 
 
+def shorten(text: str, limit: int = 100) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def confusion_lines(variant: Variant, languages: Sequence[str]) -> list[str]:
     lines = []
     for lang in languages:
         confusions = variant.metrics.get(lang, {}).get("confusions", [])
         described = "; ".join(
-            f"{c['gold']} → {c['predicted']} ×{c['count']} (“{c['example']}”, {c['set']})"
+            f"{c['gold']} → {c['predicted']} ×{c['count']} (“{shorten(c['example'])}”, {c['set']})"
             for c in confusions
         )
         lines.append(f"- {lang}: {described or 'none'}.")
@@ -993,7 +1003,7 @@ def evaluate(
     logs = args.out / "logs"
     for v in variants:
         model, v.fingerprint, v.train_seconds, v.trained = ensure_model(
-            v.name, v.config, nlu_dir, domain, args.out
+            v.name, v.config, nlu_dir, domain, args.out, rel(v.source)
         )
         v.model = model
         if v.name == "ours" and args.ours_model:
@@ -1030,7 +1040,6 @@ def evaluate(
     repeat = None
     if args.repeat:
         config = scratch / "configs" / "ours-repeat.yml"
-        shutil.copy2(args.config, config)
         repeat = repeat_check(config, nlu_dir, domain, tests, args.out, scratch)
     print_report(variants, languages, plain, repeat)
     report = args.out / "nlu_eval.json"
@@ -1159,6 +1168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore")
     with tempfile.TemporaryDirectory(prefix="nlu-eval-") as scratch:
         snapshot_configs(variants, Path(scratch) / "configs")
+        if args.repeat:
+            shutil.copy2(args.config, Path(scratch) / "configs" / "ours-repeat.yml")
         evaluate(variants, args, command, Path(scratch))
     print(f"total time: {time.monotonic() - STARTED:.0f} s")
     return 0

@@ -72,6 +72,7 @@ def learn(export: Path, data: Path = DATA, held_out: Path = HELD_OUT) -> Counter
             counts[f"added ({language})"] += 1
     for language, examples in added.items():
         path = data / language / FILE_NAME
+        path.parent.mkdir(parents=True, exist_ok=True)
         earlier = read_examples(path) if path.exists() else []
         body = nlu_yaml(earlier + examples, generated_at="").split("\n", 2)[2]
         path.write_text(HEADER + body, encoding="utf-8")

@@ -71,7 +71,9 @@ def train(target: Path, data: Path | None = None) -> int:
         return 1
     partial.replace(target)
     size = target.stat().st_size / 1e6
-    say(f"done: {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target} ({size:.1f} MB)")
+    say(
+        f"done: {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target} ({size:.1f} MB)"
+    )
     return 0
 
 

@@ -274,9 +274,16 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     # ------------------------------------------------------------ training
 
     def train(self, training_data: TrainingData) -> Resource:
-        examples = [e for e in training_data.intent_examples if e.get(TEXT)]
-        texts = [e.get(TEXT) for e in examples]
-        labels = [e.get_full_intent() for e in examples]
+        # Sorted: Rasa's loading order can vary, the model must not.
+        pairs = sorted(
+            {
+                (e.get_full_intent(), e.get(TEXT))
+                for e in training_data.intent_examples
+                if e.get(TEXT)
+            }
+        )
+        labels = [label for label, _ in pairs]
+        texts = [text for _, text in pairs]
         started = time.perf_counter()
         scale, self.threshold = self._validate(texts, labels)
         self.model = self._fit(texts, labels)
