@@ -111,9 +111,9 @@ def test_a_learnt_message_is_understood_after_retraining_without_losing_conversa
     assert counts["added (en)"] == 3, counts
     assert CODEWORD in (data / "nlu" / "en" / "reviewed.yml").read_text(encoding="utf-8")
 
+    model = workdir / "models" / "kramar.tar.gz"
     trained = subprocess.run(
-        [sys.executable, "-m", "bot.train", "--out", str(workdir / "models" / "kramar.tar.gz")]
-        + ["--data", str(data)],
+        [sys.executable, "-m", "bot.train", "--out", str(model), "--data", str(data)],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
