@@ -790,7 +790,8 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     align = ["---" if i < 2 else "---:" for i in range(len(headers))]
-    return "\n".join("| " + " | ".join(cells) + " |" for cells in [headers, align, *rows])
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(align) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in rows])
 
 
 def targets_line() -> str:
