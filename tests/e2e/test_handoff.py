@@ -83,7 +83,7 @@ def test_two_unclear_messages_hand_off_with_confidences(
     customer = Customer(inbox_url)
     first = customer.send("blorf quux zzzt")
     assert first and "not sure I understood" in first[0]["text"]
-    second = customer.say("wibble wobble frobnicate")
+    second = customer.say("wibble frobnicate zyxt")
     assert "passing you to a person" in second
 
     agent = Agent(inbox_url, *agent_login)

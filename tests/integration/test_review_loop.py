@@ -94,7 +94,7 @@ def test_a_learnt_message_is_understood_after_retraining_without_losing_conversa
     before = model_id(stack)
 
     # The old model does not know the word.
-    assert intent(stack, CODEWORD) == "nlu_fallback"
+    assert intent(stack, CODEWORD) != "human_handoff"
 
     # A customer is half-way through the order form when the new model arrives.
     customer = Chat(rasa_url)
@@ -102,8 +102,8 @@ def test_a_learnt_message_is_understood_after_retraining_without_losing_conversa
 
     # Agents marked the word as a request for a person; the export is learnt.
     export = workdir / "export.yml"
-    marked = [("human_handoff", CODEWORD), ("human_handoff", f"{CODEWORD}!!")]
-    marked.append(("human_handoff", f"{CODEWORD} {CODEWORD}"))
+    marked = [("human_handoff", CODEWORD), ("human_handoff", f"{CODEWORD} please")]
+    marked.append(("human_handoff", f"I need a {CODEWORD}"))
     export.write_text(nlu_yaml(marked, generated_at="now"), encoding="utf-8")
     data = workdir / "data"
     shutil.copytree(ROOT / "data", data)
