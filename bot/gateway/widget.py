@@ -59,7 +59,7 @@ from bot.settings import VAR_DIR
 logger = logging.getLogger(__name__)
 
 CHANNEL = "web"
-LANGUAGES = frozenset({"en", "uk", "pl"})
+LANGUAGES = frozenset({"en", "uk", "pl", "cs"})
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_TEXT = 5000
 MAX_FRAME_BYTES = 64 * 1024  # aiohttp closes with 1009 above this; 5000 chars fit easily

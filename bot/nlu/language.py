@@ -23,16 +23,23 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.patterns import EMAIL, ORDER_NUMBER
 
-LANGUAGES = ("en", "uk", "pl")
+LANGUAGES = ("en", "uk", "pl", "cs")
 
 # Names of the languages as customers write them, for explicit switch requests.
 LANGUAGE_NAMES = {
     "en": re.compile(r"english|angiel|англ|англий", re.IGNORECASE),
     "uk": re.compile(r"ukrai|ukraiń|ukrain|украї|україн|украин|укр\b|ukr\b", re.IGNORECASE),
     "pl": re.compile(r"polish|polsk|польськ|польск", re.IGNORECASE),
+    # Slovak customers are answered in Czech.
+    "cs": re.compile(
+        r"czech|česk|cesk|češt|cest|czesk|чеськ|чешск|slovak|slovensk|słowack|словацьк",
+        re.IGNORECASE,
+    ),
 }
 
-POLISH_LETTERS = re.compile(r"[ąćęłńóśźż]", re.IGNORECASE)
+POLISH_LETTERS = re.compile(r"[ąćęłńśźż]", re.IGNORECASE)
+# Czech and Slovak letters Polish does not have (ó is in all three).
+CZECH_LETTERS = re.compile(r"[áčďéěíňřšťúůýžľĺŕäô]", re.IGNORECASE)
 CYRILLIC = re.compile(r"[а-яіїєґё]", re.IGNORECASE)
 LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 
@@ -54,7 +61,6 @@ HINT_WORDS = {
         "moie",
         "dobryi",
         "dobriy",
-        "den",
         "ni",
         "posylka",
         "posilka",
@@ -62,6 +68,23 @@ HINT_WORDS = {
         "laska",
     },
     "pl": {"dzieki", "dziekuje", "prosze", "czesc", "zamowienie", "zamowienia"},
+    "cs": {
+        "dekuji",
+        "dekuju",
+        "diky",
+        "dik",
+        "prosim",
+        "ahoj",
+        "cau",
+        "objednavka",
+        "objednavku",
+        "objednavky",
+        "chci",
+        "chcem",
+        "dakujem",
+        "dobry",
+        "nashle",
+    },
 }
 
 
@@ -73,18 +96,22 @@ def detect_language(text: str) -> str | None:
         return "uk"
     if latin == 0:
         return None
-    if POLISH_LETTERS.search(text):
-        return "pl"
+    polish, czech = len(POLISH_LETTERS.findall(text)), len(CZECH_LETTERS.findall(text))
+    if polish != czech:
+        return "pl" if polish > czech else "cs"
     words = {w.lower() for w in re.findall(r"[a-z]+", text, re.IGNORECASE)}
     uk_hints = len(words & HINT_WORDS["uk"])
     if uk_hints and uk_hints * 2 >= len(words):
         return "uk"
-    if words & HINT_WORDS["pl"]:
-        return "pl"
-    scores = dict(simplemma.langdetect(text, lang=("en", "pl")))
-    best = max(("en", "pl"), key=lambda lang: scores.get(lang, 0.0))
-    other = "pl" if best == "en" else "en"
-    if scores.get(best, 0.0) >= 0.6 and scores[best] - scores.get(other, 0.0) >= 0.3:
+    pl_hints, cs_hints = len(words & HINT_WORDS["pl"]), len(words & HINT_WORDS["cs"])
+    if pl_hints != cs_hints:
+        return "pl" if pl_hints > cs_hints else "cs"
+    # Slovak counts as Czech: the shop answers Slovak customers in Czech.
+    scores = dict(simplemma.langdetect(text, lang=("en", "pl", "cs", "sk")))
+    scores["cs"] = max(scores.get("cs", 0.0), scores.pop("sk", 0.0))
+    ranked = sorted(("en", "pl", "cs"), key=lambda lang: -scores.get(lang, 0.0))
+    best, second = ranked[0], ranked[1]
+    if scores.get(best, 0.0) >= 0.6 and scores[best] - scores.get(second, 0.0) >= 0.3:
         return best
     return None
 
@@ -97,7 +124,7 @@ def requested_language(text: str) -> str | None:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class LanguageDetector(GraphComponent, EntityExtractorMixin):
-    """Adds a `language` entity (en/uk/pl) when the message's language is clear.
+    """Adds a `language` entity (en/uk/pl/cs) when the message's language is clear.
 
     Must run after the intent classifier: a `switch_language` message takes the
     language it names, not the one it is written in.

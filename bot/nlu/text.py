@@ -15,7 +15,7 @@ import unicodedata
 from functools import cache
 from typing import TYPE_CHECKING
 
-from bot.nlu.language import CYRILLIC, POLISH_LETTERS, detect_language
+from bot.nlu.language import CYRILLIC, CZECH_LETTERS, POLISH_LETTERS, detect_language
 from bot.nlu.patterns import EMAIL, ORDER_NUMBER
 
 if TYPE_CHECKING:
@@ -56,13 +56,15 @@ def normalise(text: str) -> str:
 
 
 def message_language(text: str) -> str:
-    """The language whose sentence rules split `text`: en, uk or pl."""
+    """The language whose sentence rules split `text`: en, uk, pl or cs."""
     language = detect_language(text)
     if language:
         return language
     if CYRILLIC.search(text):
         return "uk"
-    return "pl" if POLISH_LETTERS.search(text) else "en"
+    if POLISH_LETTERS.search(text):
+        return "pl"
+    return "cs" if CZECH_LETTERS.search(text) else "en"
 
 
 @cache

@@ -19,6 +19,14 @@ from bot.nlu.language import detect_language, requested_language
         ("dziękuję bardzo", "pl"),
         ("dzieki", "pl"),
         ("hi, gdzie moja paczka?", "pl"),
+        ("Dobrý den, kde je moje objednávka 10021?", "cs"),
+        ("chci vratit boty", "cs"),
+        ("kde je moje objednavka", "cs"),
+        ("díky moc", "cs"),
+        ("zamówienie nie dotarło", "pl"),
+        # Slovak customers are answered in Czech.
+        ("chcem vrátiť topánky", "cs"),
+        ("ďakujem", "cs"),
     ],
 )
 def test_clear_messages(text: str, language: str) -> None:
@@ -38,6 +46,9 @@ def test_no_guess_when_unclear(text: str) -> None:
         ("po angielsku proszę", "en"),
         ("speak ukrainian please", "uk"),
         ("czy mogę pisać po polsku", "pl"),
+        ("můžeme mluvit česky?", "cs"),
+        ("po slovensky prosím", "cs"),
+        ("can you write in Czech", "cs"),
     ],
 )
 def test_requested_language(text: str, language: str) -> None:

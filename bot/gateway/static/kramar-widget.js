@@ -14,8 +14,8 @@
   "use strict";
   if (window.KramarWidget) return; // embedded twice: keep the first
 
-  var LANGS = ["en", "uk", "pl"];
-  var LANGUAGE_NAMES = { en: "English", uk: "Українська", pl: "Polski" };
+  var LANGS = ["en", "uk", "pl", "cs"];
+  var LANGUAGE_NAMES = { en: "English", uk: "Українська", pl: "Polski", cs: "Čeština" };
   var MAX_TEXT = 5000;
   var MAX_PHOTO_BYTES = 5 * 1024 * 1024;
   var PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"];
@@ -116,6 +116,37 @@
       tooBig: "Zdjęcie jest większe niż 5 MB.",
       badType: "Wybierz zdjęcie w formacie JPEG, PNG lub WebP.",
       uploadFailed: "Nie udało się wysłać zdjęcia. Spróbuj ponownie.",
+    },
+    cs: {
+      open: "Napište nám",
+      close: "Zavřít chat",
+      title: "Asistent obchodu",
+      subtitle: "Kramar odpovídá hned, konzultanti v pracovní době",
+      greeting: "Dobrý den! Jsem Kramar, asistent obchodu. Zeptejte se, kde je vaše objednávka, nebo požádejte o konzultanta.",
+      placeholder: "Napište zprávu…",
+      send: "Odeslat",
+      attach: "Přidat fotku",
+      language: "Jazyk",
+      messages: "Konverzace",
+      quickReplies: "Rychlé odpovědi",
+      typing: "Kramar píše…",
+      you: "Vy",
+      bot: "Kramar",
+      agent: "Podpora",
+      photo: "Fotka",
+      newMessages: "nové zprávy",
+      connecting: "Připojování…",
+      offline: "Spojení přerušeno. Znovu se připojujeme…",
+      uploading: "Odesíláme fotku…",
+      expired: "Předchozí chat tu nejde otevřít, takže jsme začali nový.",
+      notSent: "Nedoručeno",
+      tooLong: "Zpráva může mít nejvýš 5000 znaků.",
+      busy: "Počkejte prosím na odpověď.",
+      unavailable: "Asistent teď neodpovídá. Zkuste to prosím za chvíli.",
+      error: "Něco se pokazilo. Zkuste to prosím znovu.",
+      tooBig: "Fotka je větší než 5 MB.",
+      badType: "Vyberte prosím fotku ve formátu JPEG, PNG nebo WebP.",
+      uploadFailed: "Fotku se nepodařilo odeslat. Zkuste to prosím znovu.",
     },
   };
 
