@@ -18,9 +18,22 @@ from actions.topics import Blocker, Request, Topic
 CHANGEABLE = ("pending_payment", "paid", "packed")
 
 COUNTRY_WORDS = {
-    "UA": ("ukraine", "ukraina", "україна", "украина", "ua"),
-    "PL": ("poland", "polska", "польща", "польша", "pl"),
-    "CZ": ("czechia", "czech republic", "czechy", "česko", "cesko", "чехія", "cz"),
+    "UA": ("ukraine", "ukraina", "україна", "украина", "ukrajina", "ua"),
+    "PL": ("poland", "polska", "польща", "польша", "polsko", "poľsko", "pl"),
+    "CZ": (
+        "czechia",
+        "czech republic",
+        "czechy",
+        "česko",
+        "cesko",
+        "česká republika",
+        "ceska republika",
+        "čechy",
+        "cechy",
+        "čr",
+        "чехія",
+        "cz",
+    ),
 }
 POSTAL_CODES = {
     "PL": re.compile(r"\b\d{2}-\d{3}\b"),

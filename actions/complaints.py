@@ -16,20 +16,22 @@ from bot.policy import load_policy
 # Word stems that name each ticket category, in the shop's languages.
 CATEGORY_WORDS = {
     "damaged": r"damag|broke|crack|smash|scratch|пошкод|зламан|розбит|тріснут|побит|поломан|"
-    r"uszkodz|zniszcz|zepsut|połaman|polaman|pęknięt|peknie|rozbit",
+    r"uszkodz|zniszcz|zepsut|połaman|polaman|pęknięt|peknie|rozbit|poškoz|poskoz|zlomen|praskl",
     "wrong_item": r"wrong|different item|not what i ordered|не той|не те|інш|не такий|"
-    r"zł[ya] |zly |inny|nie to|pomyłk",
+    r"zł[ya] |zly |inny|nie to|pomyłk|nesprávn|nespravn|něco jiného|neco jineho|záměn|zamen",
     "missing_item": r"missing|not in the (box|parcel)|incomplete|не вистача|бракує|нема[єе] |"
-    r"відсутн|brak|brakuje|niekompletn",
+    r"відсутн|brak|brakuje|niekompletn|chybí|chybi\b|chyběl|chybel|nekompletn|neúpln|neupln",
     "late_delivery": r"late|delay|still (hasn't|has not|not) (come|arrived)|затрим|запізн|"
-    r"довго|досі не|spóźn|spozn|opóźn|opozn|nadal nie|wciąż nie",
-    "quality": r"quality|poor|cheap|fell apart|якіст|неякісн|jakoś|jakos|słab|slab",
+    r"довго|досі не|spóźn|spozn|opóźn|opozn|nadal nie|wciąż nie|zpožd|zpozd|pozdě|"
+    r"pořád nepřiš|porad neprisl|stále nepřiš|stale neprisl|ještě nepřiš|jeste neprisl",
+    "quality": r"quality|poor|cheap|fell apart|якіст|неякісн|jakoś|jakos|słab|slab|kvalit|rozpad",
     "service": r"rude|service|support|ignored|грубо|хамств|обслуг|підтримк|obsług|obslug|"
-    r"niegrzeczn|ignoruj",
+    r"niegrzeczn|ignoruj|servis|obsluh|podpor|nezdvoř|nezdvor|neochot|ignorov",
 }
 SKIP_WORDS = {
     "skip", "no", "no photo", "none", "пропустити", "ні", "без фото", "нема",
     "pomiń", "pomin", "nie", "bez zdjęcia", "bez zdjecia",
+    "přeskočit", "preskocit", "ne", "bez fotky", "bez fotografie", "nemám", "nemam",
 }  # fmt: skip
 URL = re.compile(r"https?://\S+", re.IGNORECASE)
 

@@ -61,7 +61,8 @@ CHOICE_INTERRUPTIONS = FREE_TEXT_INTERRUPTIONS | {"faq", "bot_challenge", "switc
 ANSWER_SLOTS = FREE_TEXT_SLOTS | {"return_items", "complaint_category"}
 # "Where is my *other* order?": the conversation's current order is not meant.
 OTHER_ORDER = re.compile(
-    r"\b(other|another|second|different)\b|інш|друг|ещё одн|inn[eyaą]|drugi|kolejn",
+    r"\b(other|another|second|different)\b|інш|друг|ещё одн|inn[eyaą]|drugi|kolejn|"
+    r"jin(á|é|ou|ý)\s+objedn|dalš(í|ím)\s+objedn|druh(á|ou)\s+objedn",
     re.IGNORECASE,
 )
 
@@ -369,7 +370,7 @@ class ValidateOrderRequestForm(FormValidationAction):
         if not text:
             return {}
         category = complaints.category_of(text)
-        if category is None and text.strip().lower() in ("other", "інше", "inne"):
+        if category is None and text.strip().lower() in ("other", "інше", "inne", "jiné", "jine"):
             category = "other"
         return {"complaint_category": category or "other"}
 

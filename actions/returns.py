@@ -19,7 +19,8 @@ from bot.policy import load_policy
 ALL_WORDS = {
     "*", "all", "both", "everything", "all items", "всі", "все", "усе", "усі", "обидва",
     "обидві", "всі товари", "усі товари", "wszystko", "wszystkie", "oba", "obie",
-    "wszystkie produkty",
+    "wszystkie produkty", "vše", "vse", "všechno", "vsechno", "všechny", "vsechny", "obě", "obe",
+    "všechny položky", "vsechny polozky",
 }  # fmt: skip
 
 

@@ -14,9 +14,9 @@ from babel.dates import format_date
 from babel.numbers import format_currency
 from rasa_sdk import Tracker
 
-LANGUAGES = ("en", "uk", "pl")
+LANGUAGES = ("en", "uk", "pl", "cs")
 DEFAULT_LANGUAGE = "en"
-_LOCALES = {"en": "en_GB", "uk": "uk_UA", "pl": "pl_PL"}
+_LOCALES = {"en": "en_GB", "uk": "uk_UA", "pl": "pl_PL", "cs": "cs_CZ"}
 
 
 def language_of(tracker: Tracker) -> str:
@@ -47,36 +47,61 @@ def items_text(items: Iterable[tuple[str, int]]) -> str:
 
 # Button labels that actions build at run time (fixed texts live in domain.yml).
 LABELS = {
-    "all_items": {"en": "All items", "uk": "Усі товари", "pl": "Wszystkie produkty"},
+    "all_items": {
+        "en": "All items",
+        "uk": "Усі товари",
+        "pl": "Wszystkie produkty",
+        "cs": "Všechny položky",
+    },
     # Guesses offered when the bot is unsure what the customer meant.
     "order_status": {
         "en": "Where is my order?",
         "uk": "Де моє замовлення?",
         "pl": "Gdzie jest moje zamówienie?",
+        "cs": "Kde je moje objednávka?",
     },
-    "return_request": {"en": "Return an item", "uk": "Повернути товар", "pl": "Zwrócić produkt"},
+    "return_request": {
+        "en": "Return an item",
+        "uk": "Повернути товар",
+        "pl": "Zwrócić produkt",
+        "cs": "Vrátit zboží",
+    },
     "refund_status": {
         "en": "Where is my refund?",
         "uk": "Де мої гроші за повернення?",
         "pl": "Gdzie jest zwrot pieniędzy?",
+        "cs": "Kde jsou peníze za vrácení?",
     },
     "cancel_order": {
         "en": "Cancel an order",
         "uk": "Скасувати замовлення",
         "pl": "Anulować zamówienie",
+        "cs": "Zrušit objednávku",
     },
     "change_address": {
         "en": "Change the delivery address",
         "uk": "Змінити адресу доставки",
         "pl": "Zmienić adres dostawy",
+        "cs": "Změnit doručovací adresu",
     },
-    "complaint": {"en": "Make a complaint", "uk": "Подати скаргу", "pl": "Złożyć skargę"},
+    "complaint": {
+        "en": "Make a complaint",
+        "uk": "Подати скаргу",
+        "pl": "Złożyć skargę",
+        "cs": "Podat reklamaci",
+    },
     "human_handoff": {
         "en": "Talk to a person",
         "uk": "Зв'язатися з людиною",
         "pl": "Rozmowa z konsultantem",
+        "cs": "Mluvit s operátorem",
     },
-    "greet": {"en": "Just saying hello", "uk": "Просто привітатися", "pl": "Tylko się przywitać"},
+    "greet": {
+        "en": "Just saying hello",
+        "uk": "Просто привітатися",
+        "pl": "Tylko się przywitać",
+        "cs": "Jen pozdravit",
+    },
 }
 
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 DEFAULT_POLICY_FILE = Path(__file__).resolve().parent / "shop_policy.yml"
-LANGUAGES = ("en", "uk", "pl")
+LANGUAGES = ("en", "uk", "pl", "cs")
 _PLACEHOLDER = re.compile(r"\{([\w.]+)\}")
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 
-LANGUAGES = ("en", "uk", "pl")
+LANGUAGES = ("en", "uk", "pl", "cs")
 DEFAULT_LANGUAGE = "en"
 # Telegram's language_code is the app's interface language; Russian-language
 # apps are common among Ukrainian customers, and the shop does not speak Russian.
-_ALIASES = {"uk": "uk", "ru": "uk", "pl": "pl", "en": "en"}
+# Slovak customers read Czech easily, and the shop does not speak Slovak.
+_ALIASES = {"uk": "uk", "ru": "uk", "pl": "pl", "en": "en", "cs": "cs", "sk": "cs"}
 
 # t.me/<bot>?start=order_10001 opens the chat with "/start order_10001".
 _DEEP_LINK_ORDER = re.compile(r"order_(\d{1,12})")
@@ -44,26 +45,38 @@ TEXTS: dict[str, dict[str, str]] = {
             "• w pytaniach o dostawę, płatności i zwroty\n"
             "Napisz, czego potrzebujesz, albo poproś o rozmowę z konsultantem."
         ),
+        "cs": (
+            "Jsem Kramar, asistent obchodu. Mohu Vám pomoci:\n"
+            "• zjistit, kde je Vaše objednávka a kdy dorazí\n"
+            "• s vrácením zboží, vrácením peněz nebo reklamací (můžete poslat fotku)\n"
+            "• zrušit objednávku nebo změnit adresu\n"
+            "• s dotazy k dopravě, platbě a vrácení zboží\n"
+            "Napište, co potřebujete, nebo požádejte o spojení s operátorem."
+        ),
     },
     "apology": {
         "en": "Sorry, something went wrong on our side. Please try again in a minute.",
         "uk": "Вибачте, у нас стався збій. Спробуйте, будь ласка, ще раз за хвилину.",
         "pl": "Przepraszamy, coś poszło nie tak po naszej stronie. Spróbuj ponownie za minutę.",
+        "cs": "Omlouváme se, u nás se něco pokazilo. Zkuste to prosím znovu za minutu.",
     },
     "expired_button": {
         "en": "This button has expired. Please type your answer.",
         "uk": "Ця кнопка вже неактивна. Напишіть, будь ласка, відповідь.",
         "pl": "Ten przycisk już nie działa. Napisz, proszę, odpowiedź.",
+        "cs": "Toto tlačítko už nefunguje. Napište mi prosím odpověď.",
     },
     "unsupported": {
         "en": "I can read text and photos. Please write what you need.",
         "uk": "Я розумію текст і фото. Напишіть, будь ласка, що потрібно.",
         "pl": "Rozumiem tekst i zdjęcia. Napisz, proszę, czego potrzebujesz.",
+        "cs": "Rozumím textu a fotkám. Napište mi prosím, co potřebujete.",
     },
     "where_is_order": {
         "en": "Where is my order {order_id}?",
         "uk": "Де моє замовлення {order_id}?",
         "pl": "Gdzie jest moje zamówienie {order_id}?",
+        "cs": "Kde je moje objednávka {order_id}?",
     },
 }
 

@@ -1,6 +1,6 @@
 """Returns, refunds, complaints, cancellations, address changes and FAQ, end to end.
 
-Each flow runs in English, Ukrainian and Polish against the seeded shop, and
+Each flow runs in English, Ukrainian, Polish and Czech against the seeded shop, and
 the shop's own API confirms what the bot says it did.
 """
 
@@ -46,6 +46,17 @@ PHRASES = {
         "yes": "tak",
         "all": "wszystkie",
         "skip": "pomiń",
+    },
+    "cs": {
+        "return": "chci vrátit zboží z objednávky {id}",
+        "refund": "kdy mi vrátíte peníze za objednávku {id}?",
+        "cancel": "zrušte prosím objednávku {id}",
+        "address": "potřebuji změnit doručovací adresu u objednávky {id}",
+        "complaint": "Balík z objednávky {id} dorazil a zboží je poškozené",
+        "reason": "Nesedí velikost",
+        "yes": "ano",
+        "all": "všechny",
+        "skip": "přeskočit",
     },
 }
 LANGUAGES = list(PHRASES)
