@@ -111,7 +111,9 @@ def test_return_not_delivered_offers_cancel(chat: Chat, shop_api: ShopApi) -> No
     assert "hasn't been delivered" in answer and "Cancel the order" in answer
 
 
-@pytest.mark.parametrize(("language", "marker"), [("en", "by about"), ("uk", "до"), ("pl", "do")])
+@pytest.mark.parametrize(
+    ("language", "marker"), [("en", "by about"), ("uk", "до"), ("pl", "do"), ("cs", "přibližně do")]
+)
 def test_refund_pending_has_amount_and_date(
     chat: Chat, shop_api: ShopApi, language: str, marker: str
 ) -> None:
@@ -152,7 +154,9 @@ def test_cancel_refused_once_shipped(chat: Chat, shop_api: ShopApi, language: st
     answer = verify(chat, PHRASES[language]["cancel"].format(id=10001), shop_api.order(10001))
     assert "10001" in answer
     assert shop_api.order(10001)["status"] == "shipped"
-    assert {"en": "return it", "uk": "повернути", "pl": "zwrócić"}[language] in answer
+    assert {"en": "return it", "uk": "повернути", "pl": "zwrócić", "cs": "vrátit"}[
+        language
+    ] in answer
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
