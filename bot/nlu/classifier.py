@@ -246,6 +246,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "random_seed": 42,
             # Append multilingual sentence embeddings to the n-gram features.
             "embeddings": False,
+            # Classify long messages sentence by sentence too (`pick_prediction`).
+            "split_sentences": True,
         }
 
     def __init__(
@@ -374,7 +376,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     def predict_texts(self, texts: list[str]) -> list[Prediction]:
         """The prediction for each raw message text, long messages by `pick_prediction`."""
         assert self.model is not None
-        splits = [sentences(text) for text in texts]
+        split = sentences if self.config["split_sentences"] else lambda text: [text]
+        splits = [split(text) for text in texts]
         batch: list[str] = []
         for text, parts in zip(texts, splits, strict=False):
             batch.append(text)

@@ -9,9 +9,9 @@ keeps the conversation's language, and a full sentence in another language
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
-import simplemma
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -21,6 +21,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.common_words import COMMON_WORDS
 from bot.nlu.patterns import EMAIL, ORDER_NUMBER
 
 LANGUAGES = ("en", "uk", "pl", "cs")
@@ -43,8 +44,8 @@ CZECH_LETTERS = re.compile(r"[áčďéěíňřšťúůýžľĺŕäô]", re.IGNOR
 CYRILLIC = re.compile(r"[а-яіїєґё]", re.IGNORECASE)
 LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 
-# Words simplemma does not know: Ukrainian typed in Latin letters and common
-# Polish words typed without diacritics.
+# Words that settle it alone: Ukrainian typed in Latin letters, and common
+# Polish and Czech words typed without diacritics.
 HINT_WORDS = {
     "uk": {
         "pryvit",
@@ -106,12 +107,26 @@ def detect_language(text: str) -> str | None:
     pl_hints, cs_hints = len(words & HINT_WORDS["pl"]), len(words & HINT_WORDS["cs"])
     if pl_hints != cs_hints:
         return "pl" if pl_hints > cs_hints else "cs"
-    # Slovak counts as Czech: the shop answers Slovak customers in Czech.
-    scores = dict(simplemma.langdetect(text, lang=("en", "pl", "cs", "sk")))
-    scores["cs"] = max(scores.get("cs", 0.0), scores.pop("sk", 0.0))
-    ranked = sorted(("en", "pl", "cs"), key=lambda lang: -scores.get(lang, 0.0))
-    best, second = ranked[0], ranked[1]
-    if scores.get(best, 0.0) >= 0.6 and scores[best] - scores.get(second, 0.0) >= 0.3:
+    return by_common_words(text)
+
+
+def by_common_words(text: str) -> str | None:
+    """The language whose common words the message uses clearly most, if one.
+
+    A word list (bot/nlu/common_words.py) instead of a language-identification
+    library: simplemma's dictionaries held 550 MB in every Rasa process.
+    """
+    plain = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).replace("ł", "l")
+    words = re.findall(r"[a-z]+", plain)
+    if not words:
+        return None
+    shares = {
+        lang: sum(word in common for word in words) / len(words)
+        for lang, common in COMMON_WORDS.items()
+    }
+    best, second = sorted(shares, key=lambda lang: -shares[lang])[:2]
+    if shares[best] >= 0.3 and shares[best] - shares[second] >= 0.15:
         return best
     return None
 
