@@ -320,7 +320,7 @@ def ensure_plain_project(log_dir: Path) -> Path:
 def plain_rasa(args: argparse.Namespace, log_dir: Path, prefix: str) -> Iterator[Target]:
     models = ensure_plain_project(log_dir)
     port, token = free_port(), secrets.token_urlsafe(16)
-    command = [RASA, "run", "--enable-api", "--auth-token", token, "--port", str(port)]
+    command = [RASA, "run", "--enable-api", f"--auth-token={token}", "--port", str(port)]
     command += ["--model", str(models), "--interface", HOST]
     with (log_dir / "plain-rasa.log").open("ab") as log:
         process = subprocess.Popen(

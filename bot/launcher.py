@@ -94,8 +94,9 @@ def rasa_command(settings: Settings, env: Mapping[str, str], port: int) -> list[
         "--model",
         str(model_path(env)),
         "--enable-api",
-        "--auth-token",
-        settings.rasa_token,
+        # One argument: a random token may start with "-", which argparse
+        # would take for an option.
+        f"--auth-token={settings.rasa_token}",
         "--interface",
         settings.host,
         "--port",

@@ -7,7 +7,8 @@ import socket
 import subprocess
 import sys
 
-from bot.launcher import GENERATED_SECRETS, PROJECT_ROOT, load_environment
+from bot.launcher import GENERATED_SECRETS, PROJECT_ROOT, load_environment, rasa_command
+from bot.settings import Settings
 from tests.support.stack import free_port
 
 
@@ -129,3 +130,11 @@ def test_an_unknown_mode_is_refused(tmp_path) -> None:
     result = _launch(_production_env(tmp_path, KRAMAR_MODE="prod"))
     assert result.returncode != 0
     assert "KRAMAR_MODE must be one of local, production" in result.stderr
+
+
+def test_a_token_starting_with_a_dash_reaches_rasa_whole() -> None:
+    # secrets.token_urlsafe() starts with "-" one time in 64; argparse would
+    # then take the token for an option and Rasa would not start.
+    settings = Settings.from_env({"RASA_TOKEN": "-abc"})
+    command = rasa_command(settings, {"RASA_MODEL": __file__}, 5005)
+    assert "--auth-token=-abc" in command
