@@ -101,17 +101,20 @@ def test_an_email_given_as_an_answer_is_data_not_a_request_for_a_person() -> Non
 
 
 def test_the_request_in_a_story_decides_the_intent() -> None:
-    whole = Prediction([("order_status", 0.5), ("return_request", 0.4)])
+    # The story tilts the whole message towards the order; the last sentence
+    # carries the request, and lifts it.
+    whole = Prediction([("order_status", 0.5), ("return_request", 0.4), ("greet", 0.1)])
     greeting = Prediction([("greet", 0.9), ("order_status", 0.1)])
-    context = Prediction([("order_status", 0.6), ("return_request", 0.3)])
-    request = Prediction([("return_request", 0.8), ("order_status", 0.1)])
-    assert pick_prediction(whole, [greeting, context, request]) is request
-    # A tie goes to the later sentence, where customers put the request.
-    late = Prediction([("cancel_order", 0.6)])
-    assert pick_prediction(whole, [context, late]) is late
-    # No sentence with a request: the whole message stands.
-    thanks = Prediction([("thank", 0.9)])
-    assert pick_prediction(whole, [greeting, thanks]) is whole
+    context = Prediction([("order_status", 0.6), ("return_request", 0.3), ("greet", 0.1)])
+    request = Prediction([("return_request", 0.8), ("order_status", 0.1), ("greet", 0.1)])
+    picked = pick_prediction(whole, [greeting, context, request])
+    assert picked.label == "return_request"
+    assert sum(c for _, c in picked.ranking) == pytest.approx(1.0)
+    # Greetings and thanks lift nothing: the whole message stands.
+    thanks = Prediction([("thank", 0.9), ("greet", 0.1)])
+    assert pick_prediction(whole, [greeting, thanks]).label == "order_status"
+    # A one-sentence message is its own prediction.
+    assert pick_prediction(whole, []) is whole
 
 
 def test_faq_questions_are_the_faq_intent_with_the_question_in_the_selector() -> None:
