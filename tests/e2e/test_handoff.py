@@ -158,3 +158,20 @@ def test_anonymous_requests_to_the_inbox_are_refused(inbox_url: str) -> None:
     assert requests.get(f"{inbox_url}/api/queue", timeout=10).status_code == 401
     page = requests.get(f"{inbox_url}/", timeout=10, allow_redirects=False)
     assert page.status_code in (302, 303) and "/login" in page.headers["Location"]
+
+
+def test_a_czech_conversation_is_shown_and_filtered_as_czech(
+    inbox_url: str, agent_login: tuple[str, str]
+) -> None:
+    customer = Customer(inbox_url)
+    assert "číslo objednávky" in customer.say("Dobrý den, kde je moje objednávka?")
+    assert "Předávám rozhovor" in customer.say("chci mluvit s člověkem")
+    agent = Agent(inbox_url, *agent_login)
+    queued = [c for c in agent.get("/api/queue")["conversations"] if c["sender_id"] == customer.id]
+    assert queued and queued[0]["language"] == "cs"
+    link = f'href="/conversations/{queued[0]["id"]}"'
+    review = agent.http.get(f"{inbox_url}/conversations?language=cs", timeout=10)
+    assert review.status_code == 200
+    assert '<option value="cs"' in review.text  # the filter offers Czech
+    assert link in review.text
+    assert link not in agent.http.get(f"{inbox_url}/conversations?language=pl", timeout=10).text
