@@ -6,40 +6,22 @@ server and Rasa with the trained model, exactly as `make run` starts them.
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.launcher import GENERATED_SECRETS, Stack
+from bot.launcher import Stack
 from tests.support.chat import Chat
 from tests.support.shop import ShopApi
-from tests.support.stack import free_port, running_stack
+from tests.support.stack import running_stack, stack_env
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir: Path = tmp_path_factory.mktemp("stack")
-    env = {
-        **os.environ,
-        "KRAMAR_HOST": "127.0.0.1",
-        "RASA_PORT": str(free_port()),
-        "ACTION_SERVER_PORT": str(free_port()),
-        "SHOP_PORT": str(free_port()),
-        "RASA_TOKEN": secrets.token_urlsafe(16),
-        "SHOP_API_KEY": secrets.token_urlsafe(16),
-        "SHOP_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'shop.db'}",
-        "INBOX_PORT": str(free_port()),
-        "INBOX_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'inbox.db'}",
-        "GATEWAY_SECRET": secrets.token_urlsafe(32),
-        "INBOX_SESSION_KEY": GENERATED_SECRETS["INBOX_SESSION_KEY"](),
-    }
-    env.pop("SHOP_URL", None)
-    for name in [n for n in env if n.startswith("TELEGRAM_")]:
-        env.pop(name)  # never poll a real bot from the tests
+    env = stack_env(workdir)
     # People answer around the clock in tests, so results do not depend on the hour.
     policy = (Path(__file__).parent.parent / "bot" / "shop_policy.yml").read_text(encoding="utf-8")
     always_open = re.sub(r"(mon|tue|wed|thu|fri|sat|sun): .*", r'\1: "00:00-23:59"', policy)

@@ -10,7 +10,6 @@ carries on, and the message the old model did not understand is understood.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -22,11 +21,11 @@ import pytest
 import requests
 
 from bot.inbox.exports import nlu_yaml
-from bot.launcher import GENERATED_SECRETS, Stack
+from bot.launcher import Stack
 from bot.learn import learn
 from tests.support.chat import Chat
 from tests.support.shop import ShopApi
-from tests.support.stack import free_port, running_stack
+from tests.support.stack import running_stack, stack_env
 
 ROOT = Path(__file__).resolve().parents[2]
 # A word no customer has written yet: the old model cannot know what it means.
@@ -39,25 +38,7 @@ def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack,
     model = workdir / "models" / "kramar.tar.gz"
     model.parent.mkdir()
     shutil.copy2(ROOT / "models" / "kramar.tar.gz", model)
-    env = {
-        **os.environ,
-        "KRAMAR_HOST": "127.0.0.1",
-        "RASA_PORT": str(free_port()),
-        "ACTION_SERVER_PORT": str(free_port()),
-        "SHOP_PORT": str(free_port()),
-        "INBOX_PORT": str(free_port()),
-        "RASA_TOKEN": secrets.token_urlsafe(16),
-        "SHOP_API_KEY": secrets.token_urlsafe(16),
-        "SHOP_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'shop.db'}",
-        "INBOX_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'inbox.db'}",
-        "GATEWAY_SECRET": secrets.token_urlsafe(32),
-        "INBOX_SESSION_KEY": GENERATED_SECRETS["INBOX_SESSION_KEY"](),
-        "RASA_MODEL": str(model),
-        "MODEL_RELOAD_SECONDS": "0.5",
-    }
-    env.pop("SHOP_URL", None)
-    for name in [n for n in env if n.startswith("TELEGRAM_")]:
-        env.pop(name)
+    env = {**stack_env(workdir), "RASA_MODEL": str(model), "MODEL_RELOAD_SECONDS": "0.5"}
     with running_stack(env, workdir) as stack:
         yield stack, workdir
 

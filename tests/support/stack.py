@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot.launcher import Stack
+from bot.launcher import GENERATED_SECRETS, Stack
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def stack_env(workdir: Path) -> dict[str, str]:
+    """The environment of a whole stack on free ports, with its data in `workdir`."""
+    env = {
+        **os.environ,
+        "KRAMAR_HOST": "127.0.0.1",
+        "RASA_PORT": str(free_port()),
+        "ACTION_SERVER_PORT": str(free_port()),
+        "SHOP_PORT": str(free_port()),
+        "RASA_TOKEN": secrets.token_urlsafe(16),
+        "SHOP_API_KEY": secrets.token_urlsafe(16),
+        "SHOP_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'shop.db'}",
+        "INBOX_PORT": str(free_port()),
+        "INBOX_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'inbox.db'}",
+        "GATEWAY_SECRET": secrets.token_urlsafe(32),
+        "INBOX_SESSION_KEY": GENERATED_SECRETS["INBOX_SESSION_KEY"](),
+    }
+    env.pop("SHOP_URL", None)
+    for name in [n for n in env if n.startswith("TELEGRAM_")]:
+        env.pop(name)  # never poll a real bot from the tests
+    return env
 
 
 @contextmanager
