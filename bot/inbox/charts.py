@@ -9,6 +9,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.inbox import formats
+
 
 @dataclass(frozen=True)
 class Bar:
@@ -42,6 +44,8 @@ class Ring:
     circumference: float
     filled: float
     percent: int | None
+    # The share as the page writes it (formats.percent): 0.2%, not 0%.
+    label: str = "—"
 
 
 def nice_maximum(value: int) -> int:
@@ -127,7 +131,13 @@ def ring(share: float | None, *, radius: float = 42) -> Ring:
     circumference = round(2 * math.pi * radius, 2)
     filled = 0.0 if share is None else round(circumference * min(max(share, 0.0), 1.0), 2)
     percent = None if share is None else round(share * 100)
-    return Ring(radius=radius, circumference=circumference, filled=filled, percent=percent)
+    return Ring(
+        radius=radius,
+        circumference=circumference,
+        filled=filled,
+        percent=percent,
+        label=formats.percent(share),
+    )
 
 
 def _count(value: float) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from bot.inbox.models import FALLBACK_INTENT
+from bot.inbox.models import EVENT_INTENTS, FALLBACK_INTENT
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,8 @@ class Intents:
     # What can be trained: retrieval intents (faq) appear as their sub-intents
     # (faq/shipping_cost, ...), since Rasa trains those, never a bare "faq".
     trainable: tuple[str, ...]
-    # What the NLU may predict, for the review filters.
+    # What the NLU may predict from a customer's words, for the review filters.
+    # Neither lists the intents the gateway sends around events (EVENT_INTENTS).
     predicted: tuple[str, ...]
 
 
@@ -30,7 +31,11 @@ def load_intents(domain_path: Path) -> Intents:
     except (OSError, yaml.YAMLError) as error:
         log.warning("Cannot read intents from %s: %s", domain_path, error)
         return Intents(trainable=(), predicted=(FALLBACK_INTENT,))
-    names = [name for name in map(_intent_name, domain.get("intents") or []) if name]
+    names = [
+        name
+        for name in map(_intent_name, domain.get("intents") or [])
+        if name and name not in EVENT_INTENTS
+    ]
     responses = domain.get("responses") or {}
     retrieval: dict[str, list[str]] = {}
     for key in responses:

@@ -19,6 +19,27 @@ HANDOFF_REASONS = (
 )
 # The intent Rasa's FallbackClassifier predicts when it is unsure.
 FALLBACK_INTENT = "nlu_fallback"
+# The bot could not serve a message with either intent: the dashboard counts both.
+OUT_OF_SCOPE_INTENT = "out_of_scope"
+NOT_UNDERSTOOD_INTENTS = (FALLBACK_INTENT, OUT_OF_SCOPE_INTENT)
+# Intents in domain.yml that no customer types: the channel and the gateway send
+# them to run the bot around events. They are not what a customer meant.
+EVENT_INTENTS = (
+    "empty_message",
+    "handoff_queued",
+    "handback",
+    "conversation_closed",
+    "rating_received",
+)
+# What happened in a conversation, as the inbox records it in its system lines
+# (payload {"event": ...}), and how each reads in the review page's filter.
+EVENT_LABELS = {
+    "handoff": "Handed to a person",
+    "claimed": "Claimed by an agent",
+    "handed_back": "Handed back to the bot",
+    "closed": "Closed by an agent",
+    "rating": "Rated",
+}
 MAX_REPLY_LENGTH = 4000
 
 

@@ -10,7 +10,14 @@ from aiohttp import web
 from bot.inbox import review, stats, store
 from bot.inbox.charts import columns, ring, rows
 from bot.inbox.keys import ENGINE, HTTP, INTENTS, SETTINGS
-from bot.inbox.models import HANDOFF_REASONS, REASON_LABELS, STATE_LABELS, STATES
+from bot.inbox.models import (
+    EVENT_LABELS,
+    HANDOFF_REASONS,
+    NOT_UNDERSTOOD_INTENTS,
+    REASON_LABELS,
+    STATE_LABELS,
+    STATES,
+)
 from bot.inbox.parsing import conversation_id
 from bot.inbox.rasa_client import fetch_slots
 from bot.inbox.serializers import button_titles
@@ -79,6 +86,7 @@ async def review_page(request: web.Request) -> web.Response:
             "reasons": [(reason, REASON_LABELS[reason]) for reason in HANDOFF_REASONS],
             "states": [(state, STATE_LABELS[state]) for state in STATES],
             "intents": request.app[INTENTS].predicted,
+            "events": list(EVENT_LABELS.items()),
             "languages": languages,
             "channels": channels,
             "misunderstood_count": len(examples),
@@ -116,5 +124,6 @@ async def dashboard_page(request: web.Request) -> web.Response:
             "numbers": numbers,
             "charts": charts,
             "periods": DASHBOARD_PERIODS,
+            "not_understood_intents": NOT_UNDERSTOOD_INTENTS,
         },
     )

@@ -11,7 +11,8 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.inbox.models import HANDOFF_REASONS, STATES, Conversation
+from bot.inbox.formats import DATE_HINT, day, parse_day
+from bot.inbox.models import EVENT_LABELS, HANDOFF_REASONS, STATES, Conversation
 from bot.inbox.store import conversations_query, row_to_conversation
 from bot.inbox.tables import conversations, messages
 
@@ -26,10 +27,15 @@ class ReviewFilter:
     date_to: date | None = None
     reason: str | None = None
     intent: str | None = None
+    event: str | None = None
     language: str | None = None
     channel: str | None = None
     rating: int | None = None
     state: str | None = None
+    # The date fields as typed, shown again when they could not be read.
+    from_text: str = ""
+    to_text: str = ""
+    errors: tuple[str, ...] = ()
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> ReviewFilter:
@@ -40,26 +46,35 @@ class ReviewFilter:
 
         reason = text("reason")
         state = text("state")
+        event = text("event")
+        errors: list[str] = []
+        date_from, from_text = _date(query.get("from", ""), "From", errors)
+        date_to, to_text = _date(query.get("to", ""), "To", errors)
         return cls(
             q=query.get("q", "").strip()[:200],
-            date_from=_date(query.get("from", "")),
-            date_to=_date(query.get("to", "")),
+            date_from=date_from,
+            date_to=date_to,
             reason=reason if reason in HANDOFF_REASONS else None,
             intent=text("intent"),
+            event=event if event in EVENT_LABELS else None,
             language=text("language", 8),
             channel=text("channel", 32),
             rating=_rating(query.get("rating", "")),
             state=state if state in STATES else None,
+            from_text=from_text,
+            to_text=to_text,
+            errors=tuple(errors),
         )
 
     def as_query(self) -> dict[str, str]:
         """Back to query parameters (for pagination links), leaving out empty ones."""
         values = {
             "q": self.q,
-            "from": self.date_from.isoformat() if self.date_from else "",
-            "to": self.date_to.isoformat() if self.date_to else "",
+            "from": day(self.date_from),
+            "to": day(self.date_to),
             "reason": self.reason or "",
             "intent": self.intent or "",
+            "event": self.event or "",
             "language": self.language or "",
             "channel": self.channel or "",
             "rating": str(self.rating) if self.rating else "",
@@ -187,6 +202,14 @@ def _conditions(wanted: ReviewFilter) -> list[ColumnElement[bool]]:
                 messages.c.intent == wanted.intent,
             )
         )
+    if wanted.event:
+        found.append(
+            exists().where(
+                messages.c.conversation_id == conversations.c.id,
+                messages.c.direction == "system",
+                messages.c.payload["event"].as_string() == wanted.event,
+            )
+        )
     if wanted.language:
         found.append(conversations.c.language == wanted.language)
     if wanted.channel:
@@ -202,11 +225,18 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _date(raw: str) -> date | None:
+def _date(raw: str, label: str, errors: list[str]) -> tuple[date | None, str]:
+    """The date and the text to show in its field; a date that cannot be read is
+    reported in ``errors`` and not filtered on."""
+    text = raw.strip()[:40]
+    if not text:
+        return None, ""
     try:
-        return date.fromisoformat(raw.strip())
+        found = parse_day(text)
     except ValueError:
-        return None
+        errors.append(f"{label}: “{text}” is not a date. Write it as {DATE_HINT}, e.g. 05.03.2025.")
+        return None, text
+    return found, day(found)
 
 
 def _rating(raw: str) -> int | None:

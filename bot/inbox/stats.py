@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.inbox.clock import utc_now
-from bot.inbox.models import FALLBACK_INTENT
+from bot.inbox.models import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT
 from bot.inbox.tables import conversations, messages
 
 TOP_INTENTS = 10
@@ -25,7 +25,10 @@ class Dashboard:
     ratings: dict[int, int]
     top_intents: list[tuple[str, int]]
     customer_messages: int
+    # Customer messages the bot could not serve: the NLU was unsure (nlu_fallback)
+    # or understood a request outside what the shop's bot does (out_of_scope).
     fallback_messages: int
+    out_of_scope_messages: int = 0
 
     @property
     def containment(self) -> float | None:
@@ -45,11 +48,16 @@ class Dashboard:
         return sum(stars * count for stars, count in self.ratings.items()) / self.rated
 
     @property
+    def not_understood(self) -> int:
+        return self.fallback_messages + self.out_of_scope_messages
+
+    @property
     def fallback_rate(self) -> float | None:
-        """Share of customer messages the NLU could not place (``nlu_fallback``)."""
+        """Share of customer messages the bot could not serve (``nlu_fallback``
+        or ``out_of_scope``)."""
         if not self.customer_messages:
             return None
-        return self.fallback_messages / self.customer_messages
+        return self.not_understood / self.customer_messages
 
 
 async def dashboard(engine: AsyncEngine, *, days: int = 14, today: date | None = None) -> Dashboard:
@@ -94,11 +102,12 @@ async def dashboard(engine: AsyncEngine, *, days: int = 14, today: date | None =
             .limit(TOP_INTENTS)
         )
         top_intents = [(row.intent, int(row.count)) for row in intents]
-        customer_messages, fallback_messages = (
+        customer_messages, fallback_messages, out_of_scope_messages = (
             await conn.execute(
                 select(
                     func.count(),
                     func.count().filter(messages.c.intent == FALLBACK_INTENT),
+                    func.count().filter(messages.c.intent == OUT_OF_SCOPE_INTENT),
                 ).where(customer_in_period)
             )
         ).one()
@@ -114,4 +123,5 @@ async def dashboard(engine: AsyncEngine, *, days: int = 14, today: date | None =
         top_intents=top_intents,
         customer_messages=int(customer_messages),
         fallback_messages=int(fallback_messages),
+        out_of_scope_messages=int(out_of_scope_messages),
     )

@@ -10,7 +10,8 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot.inbox.clock import to_iso
+from bot.inbox import formats
+from bot.inbox.clock import to_iso, utc_now
 from bot.inbox.keys import TEMPLATES
 from bot.inbox.models import REASON_LABELS, STATE_LABELS
 from bot.inbox.sessions import csrf_token, optional_agent
@@ -35,8 +36,16 @@ def setup_templates(app: web.Application) -> None:
         iso=to_iso,
         reason_label=lambda reason: REASON_LABELS.get(reason, reason) if reason else "—",
         state_label=lambda state: STATE_LABELS.get(state, state),
-        percent=_percent,
-        short_time=_short_time,
+        percent=formats.percent,
+        short_time=formats.date_time,
+        day=formats.day,
+        waited=lambda since: formats.wait_duration(_seconds_since(since)) if since else "–",
+        wait_level=lambda since: formats.wait_level(_seconds_since(since)) if since else "ok",
+    )
+    env.globals.update(
+        date_hint=formats.DATE_HINT,
+        wait_long_seconds=formats.WAIT_LONG_SECONDS,
+        wait_overdue_seconds=formats.WAIT_OVERDUE_SECONDS,
     )
 
     def asset(name: str) -> str:
@@ -71,9 +80,5 @@ def render_error_page(request: web.Request, status: int, title: str, message: st
     return web.Response(text=text, status=status, content_type="text/html")
 
 
-def _percent(share: float | None) -> str:
-    return "—" if share is None else f"{share * 100:.0f}%"
-
-
-def _short_time(value: datetime | None) -> str:
-    return "" if value is None else value.strftime("%d %b %H:%M")
+def _seconds_since(value: datetime) -> float:
+    return (utc_now() - value).total_seconds()

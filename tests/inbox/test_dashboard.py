@@ -56,7 +56,7 @@ async def conversation(
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def known_data(inbox: Inbox) -> None:
-    await conversation(inbox, "a", ["greet", "order_status"])  # the bot alone
+    await conversation(inbox, "a", ["greet", "order_status", "out_of_scope"])  # the bot alone
     await conversation(
         inbox, "b", ["nlu_fallback", "human_handoff"], reason="asked_for_person", rating=5
     )
@@ -86,9 +86,12 @@ async def test_dashboard_numbers(inbox: Inbox, known_data: None) -> None:
         "order_status": 1,
         "human_handoff": 1,
         "complaint": 1,
+        "out_of_scope": 1,
     }
-    assert (numbers.customer_messages, numbers.fallback_messages) == (6, 2)
-    assert numbers.fallback_rate == pytest.approx(1 / 3)
+    # Not understood: nlu_fallback and out_of_scope alike.
+    assert (numbers.customer_messages, numbers.fallback_messages) == (7, 2)
+    assert (numbers.out_of_scope_messages, numbers.not_understood) == (1, 3)
+    assert numbers.fallback_rate == pytest.approx(3 / 7)
     per_day = dict(numbers.per_day)
     assert len(numbers.per_day) == 14
     assert numbers.per_day[-1][0] == today
@@ -110,7 +113,12 @@ async def test_dashboard_page_draws_svg(inbox: Inbox, known_data: None) -> None:
         assert kpi["conversations"] == "4"
         assert kpi["containment"] == "25%"
         assert kpi["rating"] == "3.7"
-        assert kpi["fallback"] == "33%"
+        assert kpi["fallback"] == "43%"
+        assert re.search(r'data-kpi-detail="fallback">3 of 7 customer messages<', page)
+        explain = re.search(r'data-kpi-explain="fallback">(.+?)</p>', page)
+        assert explain is not None
+        assert "<code>nlu_fallback</code>: 2" in explain.group(1)
+        assert "<code>out_of_scope</code>: 1" in explain.group(1)
         assert page.count('<svg class="chart"') == 4
         assert "<script" not in page.split("</head>")[1]  # charts need no script
         assert "Asked for a person: 2" in page

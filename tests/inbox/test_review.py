@@ -128,11 +128,43 @@ async def test_search_and_filters(inbox: Inbox, data: dict[str, Conversation]) -
         old = (today - timedelta(days=5)).isoformat()
         assert await search(client, f"to={old}") == [discount]
         assert discount not in await search(client, f"from={old}&q=discount")
+        # Dates as agents type them: dd.mm.yyyy.
+        typed = (today - timedelta(days=5)).strftime("%d.%m.%Y")
+        assert await search(client, f"to={typed}") == [discount]
+        assert discount not in await search(client, f"from={typed}&q=discount")
         assert await search(client, "q=nothing-like-this") == []
         # Nonsense filter values are ignored, not errors.
         assert (
             await client.get("/conversations?rating=9&state=x&from=yesterday&page=abc")
         ).status == 200
+    finally:
+        await client.close()
+
+
+async def test_event_filter_and_date_errors(inbox: Inbox, data: dict[str, Conversation]) -> None:
+    damaged, hello = data["damaged"].id, data["hello"].id
+    client = await logged_in(inbox)
+    try:
+        assert await search(client, "event=closed") == [damaged]
+        assert await search(client, "event=claimed") == [damaged]
+        assert await search(client, "event=rating") == [damaged]
+        assert sorted(await search(client, "event=handoff")) == sorted([damaged, hello])
+        assert await search(client, "event=handed_back") == []
+        page = await (await client.get("/conversations")).text()
+        intent_select = re.search(r'<select name="intent">(.*?)</select>', page, re.S)
+        event_select = re.search(r'<select name="event">(.*?)</select>', page, re.S)
+        assert intent_select and event_select
+        for internal in ("handback", "conversation_closed", "rating_received", "handoff_queued"):
+            assert f'value="{internal}"' not in intent_select.group(1)
+        assert 'value="order_status"' in intent_select.group(1)
+        assert 'value="closed"' in event_select.group(1)
+        # A date not written as dd.mm.yyyy is said so, kept in its field, not filtered on.
+        response = await client.get("/conversations?from=03%2F31%2F2025")
+        assert response.status == 200
+        text = await response.text()
+        assert "data-filter-errors" in text and "dd.mm.yyyy" in text
+        assert 'value="03/31/2025"' in text and "aria-invalid" in text
+        assert len(row_ids(text)) == 25  # every conversation, first page
     finally:
         await client.close()
 

@@ -56,37 +56,56 @@
     setTimeout(() => item.remove(), kind === "error" ? 7000 : 4000);
   }
 
-  const sameDay = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-  const otherDay = new Intl.DateTimeFormat(undefined, {
-    day: "numeric",
-    month: "short",
-    hour: "2-digit",
-    minute: "2-digit",
-  });
+  // One date format in the whole inbox: dd.mm.yyyy, 24-hour times (see
+  // bot/inbox/formats.py), in the agent's own time zone.
+  const pad = (number) => String(number).padStart(2, "0");
 
-  function formatTime(iso) {
+  function formatDate(date) {
+    return `${pad(date.getDate())}.${pad(date.getMonth() + 1)}.${date.getFullYear()}`;
+  }
+
+  function formatClock(date, seconds) {
+    const clock = `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+    return seconds ? `${clock}:${pad(date.getSeconds())}` : clock;
+  }
+
+  function formatTime(iso, dateOnly) {
     const date = new Date(iso);
     if (Number.isNaN(date.getTime())) return "";
+    if (dateOnly) return formatDate(date);
     const today = new Date();
-    return date.toDateString() === today.toDateString() ? sameDay.format(date) : otherDay.format(date);
+    if (date.toDateString() === today.toDateString()) return formatClock(date);
+    return `${formatDate(date)} ${formatClock(date)}`;
   }
 
   function localizeTimes(root) {
     (root || document).querySelectorAll("time[datetime]").forEach((element) => {
-      const text = formatTime(element.dateTime);
+      const dateOnly = element.dataset.format === "date";
+      const text = formatTime(element.dateTime, dateOnly);
       if (!text) return;
       element.textContent = text;
-      element.title = new Date(element.dateTime).toLocaleString();
+      const date = new Date(element.dateTime);
+      element.title = dateOnly ? formatDate(date) : `${formatDate(date)} ${formatClock(date, true)}`;
     });
   }
 
+  // How long someone has waited: "< 1 min", "2 min", "20 h 10 min", "3 d 4 h"
+  // (formats.wait_duration on the server).
   function duration(milliseconds) {
-    const seconds = Math.max(0, Math.floor(milliseconds / 1000));
-    const minutes = Math.floor(seconds / 60);
+    const minutes = Math.floor(Math.max(0, milliseconds) / 60000);
     const hours = Math.floor(minutes / 60);
-    if (hours >= 24) return `${Math.floor(hours / 24)} d ${hours % 24} h`;
-    if (hours >= 1) return `${hours} h ${String(minutes % 60).padStart(2, "0")} min`;
-    return `${minutes}:${String(seconds % 60).padStart(2, "0")}`;
+    const days = Math.floor(hours / 24);
+    if (days >= 1) return `${days} d ${hours % 24} h`;
+    if (hours >= 1) return `${hours} h ${minutes % 60} min`;
+    return minutes >= 1 ? `${minutes} min` : "< 1 min";
+  }
+
+  // Queue rows that have waited long stand out (formats.wait_level on the server).
+  function waitLevel(milliseconds, longAfter, overdueAfter) {
+    const seconds = milliseconds / 1000;
+    if (seconds >= overdueAfter) return "overdue";
+    if (seconds >= longAfter) return "long";
+    return "ok";
   }
 
   function tickTimers() {
@@ -94,6 +113,13 @@
     document.querySelectorAll("[data-since]").forEach((element) => {
       const since = Date.parse(element.dataset.since || "");
       element.textContent = Number.isNaN(since) ? "–" : duration(now - since);
+      const row = element.closest(".queue-row");
+      const queue = element.closest("[data-queue]");
+      if (!row || !queue) return;
+      row.dataset.wait =
+        row.dataset.state === "waiting" && !Number.isNaN(since)
+          ? waitLevel(now - since, Number(queue.dataset.waitLong), Number(queue.dataset.waitOverdue))
+          : "ok";
     });
   }
 
@@ -174,7 +200,18 @@
     });
   }
 
-  window.Inbox = { api, ApiError, toast, formatTime, localizeTimes, tickTimers, refreshQueue };
+  window.Inbox = {
+    api,
+    ApiError,
+    toast,
+    formatDate,
+    formatTime,
+    duration,
+    waitLevel,
+    localizeTimes,
+    tickTimers,
+    refreshQueue,
+  };
 
   document.addEventListener("DOMContentLoaded", () => {
     localizeTimes(document);

@@ -35,6 +35,22 @@
     row.querySelector("[data-claim]").dataset.claim = String(c.id);
   }
 
+  // The waiting conversation with the earliest hand-off is marked "Longest wait".
+  function markOldest() {
+    let oldest = null;
+    let oldestSince = Infinity;
+    list.querySelectorAll('.queue-row[data-state="waiting"]').forEach((row) => {
+      const since = Date.parse(field(row, "since").dataset.since || "");
+      if (!Number.isNaN(since) && since < oldestSince) {
+        oldest = row;
+        oldestSince = since;
+      }
+    });
+    list.querySelectorAll(".queue-row").forEach((row) => {
+      row.dataset.oldest = String(row === oldest);
+    });
+  }
+
   function render(conversations) {
     const existing = new Map();
     list.querySelectorAll(".queue-row").forEach((row) => existing.set(row.dataset.id, row));
@@ -52,8 +68,11 @@
     const waiting = conversations.filter((c) => c.state === "waiting").length;
     document.querySelector("[data-waiting-count]").textContent = String(waiting);
     document.querySelector("[data-assigned-count]").textContent = String(conversations.length - waiting);
+    markOldest();
     Inbox.tickTimers();
   }
+
+  markOldest();
 
   document.addEventListener("inbox:queue", (event) => render(event.detail.conversations));
 
