@@ -72,8 +72,10 @@ class ActionHandoff(Action):
 class ActionAnnounceHandoff(Action):
     """Says when a person will answer: the expected wait, or the next opening hour.
 
-    Triggered by the gateway (intent `handoff_queued`, entity `wait_minutes`)
-    once the conversation is in the agents' queue.
+    Triggered by the gateway (intent `handoff_queued`, entities `wait_minutes`
+    and `agents_online`) once the conversation is in the agents' queue. The
+    team is "away" only when nobody has the inbox open and it is outside the
+    support hours: an agent who is there answers whatever the clock says.
     """
 
     def name(self) -> str:
@@ -83,7 +85,8 @@ class ActionAnnounceHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         policy, now = load_policy(), datetime.now(timezone.utc)
-        if support_open(policy, now):
+        online = next(tracker.get_latest_entity_values("agents_online"), None) == "yes"
+        if online or support_open(policy, now):
             minutes = next(tracker.get_latest_entity_values("wait_minutes"), None) or "5"
             dispatcher.utter_message(response="utter_handoff_waiting", wait_minutes=minutes)
         else:

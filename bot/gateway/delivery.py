@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.gateway.announcements import ANNOUNCEMENT, agent_joined_text
 from bot.gateway.rasa_client import RasaClient, RasaError
 from bot.gateway.router import Router
 from bot.inbox import store
@@ -23,15 +28,53 @@ class GatewayDelivery:
     def __init__(self) -> None:
         self.router: Router | None = None
         self.rasa: RasaClient | None = None
+        # One announcement at a time per conversation (the claim's and a first reply's).
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def _ready(self) -> tuple[Router, RasaClient]:
         assert self.router is not None and self.rasa is not None, "gateway not started"
         return self.router, self.rasa
 
+    async def claimed(self, conversation: Conversation) -> None:
+        """An agent claimed the conversation: the customer hears who joined."""
+        try:
+            await self.announce_agent(conversation)
+        except Exception:  # the claim itself succeeded; only the courtesy line is lost
+            logger.exception("Could not tell the customer of %s who joined", conversation.id)
+
+    async def announce_agent(self, conversation: Conversation) -> None:
+        """Tells the customer, in their language, which agent has joined; once per claim."""
+        router, rasa = self._ready()
+        lock = self._locks.setdefault(conversation.sender_id, asyncio.Lock())
+        async with lock:
+            current = await store.find_conversation(router.engine, conversation.id)
+            if current is None or current.state != "assigned" or not current.assigned_agent_name:
+                return
+            if await _announced(router.engine, current.id):
+                return
+            line = agent_joined_text(current.assigned_agent_name, current.language)
+            await store.record_message(
+                router.engine,
+                sender_id=current.sender_id,
+                channel=current.channel,
+                direction="bot",
+                text=line,
+                payload={"announcement": ANNOUNCEMENT},
+            )
+            await router.push(current.sender_id, current.channel, [{"text": line}])
+        try:
+            await rasa.append(current.sender_id, [{"event": "bot", "text": line}])
+        except RasaError:
+            logger.warning(
+                "Could not add the agent's arrival to the tracker of %s", current.sender_id
+            )
+
     async def send_agent_reply(
         self, conversation: Conversation, text: str, agent_name: str
     ) -> None:
         router, rasa = self._ready()
+        # The customer learns who is writing before the first words (a claim's line may lag).
+        await self.announce_agent(conversation)
         await store.record_message(
             router.engine,
             sender_id=conversation.sender_id,
@@ -63,3 +106,15 @@ class GatewayDelivery:
         router, rasa = self._ready()
         replies = await rasa.trigger(conversation.sender_id, "conversation_closed")
         await router.deliver(conversation.sender_id, conversation.channel, replies)
+
+
+async def _announced(engine: AsyncEngine, conversation_id: int) -> bool:
+    """Whether the latest claim of the conversation was announced to the customer."""
+    announced = False
+    for message in await store.list_messages(engine, conversation_id):
+        payload = message.payload or {}
+        if message.direction == "system" and payload.get("event") == "claimed":
+            announced = False
+        elif message.direction == "bot" and payload.get("announcement") == ANNOUNCEMENT:
+            announced = True
+    return announced

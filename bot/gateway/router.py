@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa_client import RasaClient, RasaError
 from bot.inbox import store
+from bot.inbox.keys import HUB
 from bot.inbox.live import notify
 from bot.policy import load_policy
 
@@ -125,9 +126,16 @@ class Router:
         position = await store.queue_position(self.engine, sender)
         minutes = max(1, position) * int(load_policy().lookup("support.minutes_per_conversation"))
         announced = await self.rasa.trigger(
-            sender, "handoff_queued", {"wait_minutes": str(minutes)}
+            sender,
+            "handoff_queued",
+            {"wait_minutes": str(minutes), "agents_online": "yes" if self.agents_online else "no"},
         )
         return await self._bot_says(sender, channel, announced)
+
+    @property
+    def agents_online(self) -> bool:
+        """Whether an agent is signed in with the inbox open (its live-update socket)."""
+        return self.app[HUB].subscribers > 0
 
     async def _bot_says(
         self, sender: str, channel: str, replies: list[dict[str, Any]]

@@ -5,13 +5,14 @@
     GET  /chat/uploads/{name}                      an uploaded photo (read-only)
     GET  /widget/kramar-widget.js | .css           the widget, embedded with one <script> tag
     GET  /demo, /demo/product                      a fake shop with the widget on it
+    GET  /demo/favicon.svg, /favicon.ico           the demo's icon (SVG)
 
 Client frames: {"type": "hello", "conversation_id", "token", "after"} first (4401 if it
 does not prove the conversation), then {"type": "message", "text", "metadata"?,
 "client_id"?}, {"type": "language", "language"} and {"type": "ping"}.
 Server frames: {"type": "ready", "conversation_id", "last"}, {"type": "message", "id",
-"from": customer|bot|agent, "text", "buttons", "image", "agent"}, {"type": "typing",
-"active"}, {"type": "error", "code", "message", "client_id"?} and {"type": "pong"}.
+"from": customer|bot|agent, "text", "buttons", "image", "agent", "language"?,
+"announcement"?}, {"type": "typing", "active"}, {"type": "error", "code", "message", "client_id"?} and {"type": "pong"}.
 
 What a socket shows is read from the inbox's store, never from what the router
 returned or pushed: every socket of a conversation (two tabs) sends what it
@@ -124,16 +125,16 @@ class Connection:
     async def sync(self, engine: AsyncEngine, *, limit: int | None = None) -> None:
         """Sends the stored messages this socket has not shown yet."""
         async with self.lock:  # a push and a reply may sync at once: send each message once
-            if self.conversation_id is None:
-                conversation = await store.conversation_by_sender(engine, self.sender)
-                if conversation is None:
-                    return
-                self.conversation_id = conversation.id
+            # Read each time: the conversation's language follows the customer's words.
+            conversation = await store.conversation_by_sender(engine, self.sender)
+            if conversation is None:
+                return
+            self.conversation_id = conversation.id
             messages = await store.list_messages(engine, self.conversation_id, after_id=self.last)
             if not messages:
                 return
             self.last = messages[-1].id
-            frames = [f for f in map(message_frame, messages) if f is not None]
+            frames = [f for f in (message_frame(m, conversation.language) for m in messages) if f]
             for frame in frames[-limit:] if limit else frames:
                 await self.send(frame)
 
@@ -170,8 +171,12 @@ class WidgetState:
 WIDGET = web.AppKey("widget", WidgetState)
 
 
-def message_frame(message: store.Message) -> dict[str, Any] | None:
-    """How a stored message reaches the widget; None for what customers never see."""
+def message_frame(message: store.Message, language: str | None = None) -> dict[str, Any] | None:
+    """How a stored message reaches the widget; None for what customers never see.
+
+    Bot and agent messages carry the conversation's language (when known), so the
+    widget's own strings can follow it.
+    """
     if message.direction not in SHOWN:
         return None
     payload = message.payload or {}
@@ -181,10 +186,14 @@ def message_frame(message: store.Message) -> dict[str, Any] | None:
         "from": message.direction,
         "text": message.text,
     }
+    if message.direction != "customer" and language in LANGUAGES:
+        frame["language"] = language
     if message.direction == "bot":
         image = payload.get("image")
         frame["buttons"] = clean_buttons(payload.get("buttons"))
         frame["image"] = image if isinstance(image, str) else None
+        if payload.get("announcement"):
+            frame["announcement"] = str(payload["announcement"])
         if not (frame["text"] or frame["buttons"] or frame["image"]):
             return None  # e.g. a custom payload meant for another channel
     elif message.direction == "agent":
@@ -327,7 +336,7 @@ def parse_incoming(frame: dict[str, Any]) -> Incoming | None:
     if kind == "language":
         language = frame.get("language")
         if language not in LANGUAGES:
-            raise FrameError("bad_frame", '"language" must be one of en, uk, pl.', client_id)
+            raise FrameError("bad_frame", '"language" must be one of en, uk, pl, cs.', client_id)
         return Incoming(kind="language", language=language)
     if kind != "message":
         raise FrameError("unknown_type", f"Unknown frame type {kind[:40]!r}.", client_id)
@@ -651,6 +660,10 @@ def setup_widget(app: web.Application, env: Mapping[str, str] | None = None) -> 
     app.router.add_get("/demo", _file("demo/index.html"), name="widget.demo")
     app.router.add_get("/demo/product", _file("demo/product.html"), name="widget.demo.product")
     app.router.add_get("/demo/demo.css", _file("demo/demo.css"), name="widget.demo.css")
+    icon = _file("favicon.svg", "public, max-age=86400")
+    app.router.add_get("/demo/favicon.svg", icon, name="widget.demo.favicon")
+    # Browsers ask for /favicon.ico on pages that name no icon.
+    app.router.add_get("/favicon.ico", icon, name="widget.favicon")
     app.middlewares.append(cors)
     # After the gateway's own context, which creates the router.
     app.cleanup_ctx.append(_register_pusher)

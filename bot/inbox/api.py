@@ -46,6 +46,7 @@ async def claim(request: web.Request) -> web.Response:
         request.app[ENGINE], conversation_id(request), current_agent(request)
     )
     await notify(request.app, "claimed", claimed.id)
+    await request.app[DELIVERY].claimed(claimed)
     return json_response({"conversation": conversation_json(claimed)})
 
 

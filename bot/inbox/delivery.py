@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 
 
 class Delivery(Protocol):
+    async def claimed(self, conversation: Conversation) -> None:
+        """An agent claimed the conversation: tell the customer who joined."""
+
     async def send_agent_reply(
         self, conversation: Conversation, text: str, agent_name: str
     ) -> None:
@@ -52,6 +55,11 @@ class RecordOnlyDelivery:
             direction="agent",
             text=text,
             agent_id=conversation.assigned_agent_id,
+        )
+
+    async def claimed(self, conversation: Conversation) -> None:
+        log.warning(
+            "No gateway: conversation %s claimed, the customer is not told", conversation.id
         )
 
     async def hand_back(self, conversation: Conversation) -> None:

@@ -76,6 +76,9 @@ class RecordingDelivery:
             agent_id=conversation.assigned_agent_id,
         )
 
+    async def claimed(self, conversation: Conversation) -> None:
+        self.calls.append(("claimed", conversation.id, conversation.state))
+
     async def hand_back(self, conversation: Conversation) -> None:
         self.calls.append(("hand_back", conversation.id, conversation.state))
 

@@ -49,6 +49,9 @@ async def test_two_agents_claiming_at_once_exactly_one_wins(inbox: Inbox) -> Non
                 stored is not None
                 and stored.assigned_agent_name == winner["conversation"]["assigned_agent_name"]
             )
+            # The gateway hears of the winning claim once, to tell the customer who joined.
+            claims = [c for c in inbox.delivery.calls if c[:2] == ("claimed", conversation.id)]
+            assert claims == [("claimed", conversation.id, "assigned")]
     finally:
         await ann.close()
         await bob.close()

@@ -89,7 +89,7 @@ def test_an_order_link_in_a_russian_app_is_answered_in_ukrainian(
 ) -> None:
     user = TelegramUser(standin, polling_gateway.token, language_code="ru")
     answer = joined(user.say("/start order_10001", "email"))
-    assert "напишіть email" in answer  # the order form asks to verify, in Ukrainian
+    assert "email, який ви вказали" in answer  # the order form asks to verify, in Ukrainian
 
 
 def test_a_replayed_update_gets_no_second_answer(
@@ -132,7 +132,11 @@ def test_an_agents_reply_reaches_the_telegram_chat(
     queued = agent.get("/api/queue")["conversations"]
     conversation = next(c for c in queued if c["sender_id"] == f"tg-{user.chat_id}")
     assert conversation["channel"] == "telegram"
+    before = len(user.sent())
     assert agent.post(f"/api/conversations/{conversation['id']}/claim").status_code == 200
+    # The customer is told who joined, in their language.
+    announced = user.wait(before, "Ewa", timeout=15)
+    assert [m["text"] for m in announced] == ["Do rozmowy dołącza Ewa z naszego zespołu."]
 
     before = len(user.sent())
     reply = {"text": "Dzień dobry, tu Ewa. W czym mogę pomóc?"}

@@ -262,3 +262,18 @@ def test_origins_own_and_allowed_pass_others_do_not() -> None:
     anyone = WidgetSettings.from_env({"WIDGET_ALLOWED_ORIGINS": "*"})
     assert anyone.allows(request("https://evil.example"))
     assert WidgetSettings.from_env({}).upload_dir.parts[-2:] == ("var", "uploads")
+
+
+def test_bot_frames_carry_the_conversations_language_and_announcements() -> None:
+    from bot.gateway.announcements import agent_joined_text
+
+    line = agent_joined_text("Olena", "uk")
+    assert line == "До розмови долучається Olena з нашої команди."
+    assert agent_joined_text("Olena", None).startswith("Olena from our team has joined")
+    frame = message_frame(_message("bot", line, {"announcement": "agent_joined"}), "uk")
+    assert frame is not None
+    assert frame["language"] == "uk" and frame["announcement"] == "agent_joined"
+    customer = message_frame(_message("customer", "привіт"), "uk")
+    assert customer is not None and "language" not in customer
+    unknown = message_frame(_message("bot", "Hi"), "de")
+    assert unknown is not None and "language" not in unknown

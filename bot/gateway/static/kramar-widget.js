@@ -196,9 +196,11 @@
     }
   }
 
+  // The shopper's pick wins; then the language the conversation is in (what the
+  // bot last answered in); then the page's settings and the browser's.
   function chooseLanguage() {
     var browser = navigator.languages || [navigator.language];
-    var candidates = [saved.language, config.language, document.documentElement.lang].concat(browser);
+    var candidates = [saved.language, saved.conversationLanguage, config.language, document.documentElement.lang].concat(browser);
     for (var i = 0; i < candidates.length; i++) {
       var code = String(candidates[i] || "").toLowerCase().slice(0, 2);
       if (LANGS.indexOf(code) >= 0) return code;
@@ -333,6 +335,16 @@
     if (status.dataset.key) status.textContent = t(status.dataset.key);
   }
 
+  // The widget speaks the conversation's language once the bot has answered in it,
+  // unless the shopper picked a language themselves.
+  function followLanguage(code) {
+    if (LANGS.indexOf(code) < 0 || saved.language) return;
+    if (saved.conversationLanguage !== code) save({ conversationLanguage: code });
+    if (code === language) return;
+    language = code;
+    applyStrings();
+  }
+
   function setStatus(key) {
     status.dataset.key = key || "";
     status.textContent = key ? t(key) : "";
@@ -358,6 +370,13 @@
 
   function renderMessage(message) {
     var from = message.from === "bot" || message.from === "agent" ? message.from : "customer";
+    if (from === "bot" && message.announcement) {
+      // "Olena from our team has joined": about the conversation, not a reply in it.
+      var line = el("li", { class: "notice announcement" }, String(message.text || ""));
+      log.append(line);
+      scrollDown();
+      return line;
+    }
     var item = el("li", { class: "msg from-" + from });
     if (from === "agent") {
       item.append(el("span", { class: "who" }, String(message.agent || t("agent"))));
@@ -427,6 +446,7 @@
         }
       }
     }
+    if (message.from !== "customer") followLanguage(message.language);
     renderMessage(message);
     if (message.from === "customer") {
       pruneChips();
