@@ -17,8 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa_client import RasaClient, RasaError
 from bot.inbox import store
-from bot.inbox.keys import HUB
-from bot.inbox.live import notify
+from bot.inbox.live import agents_online, notify
 from bot.policy import load_policy
 
 logger = logging.getLogger(__name__)
@@ -135,7 +134,7 @@ class Router:
     @property
     def agents_online(self) -> bool:
         """Whether an agent is signed in with the inbox open (its live-update socket)."""
-        return self.app[HUB].subscribers > 0
+        return agents_online(self.app)
 
     async def _bot_says(
         self, sender: str, channel: str, replies: list[dict[str, Any]]

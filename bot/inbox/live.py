@@ -19,6 +19,11 @@ from bot.inbox.serializers import conversation_json
 HEARTBEAT_SECONDS = 25
 
 
+def agents_online(app: web.Application) -> bool:
+    """Whether an agent has the inbox open (its live-update connection)."""
+    return app[HUB].subscribers > 0
+
+
 async def publish(app: web.Application, event: dict[str, Any]) -> None:
     """Send ``event`` to every agent connected to this process."""
     app[HUB].publish(event)
