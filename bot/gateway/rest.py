@@ -12,6 +12,7 @@ resuming) is fetched with GET, which waits up to `wait` seconds for news.
 from __future__ import annotations
 
 import asyncio
+import math
 from http import HTTPStatus
 from typing import Any
 
@@ -88,9 +89,13 @@ async def fetch(request: web.Request) -> web.Response:
         return conversation_id
     try:
         after = int(request.query.get("after", "0"))
-        wait = min(float(request.query.get("wait", "0")), MAX_WAIT_SECONDS)
+        wait = float(request.query.get("wait", "0"))
     except ValueError:
         return _error(HTTPStatus.BAD_REQUEST, '"after" and "wait" must be numbers.')
+    if not math.isfinite(wait):
+        # "nan" and "inf" parse as floats; a nan deadline never passes (a busy loop).
+        return _error(HTTPStatus.BAD_REQUEST, '"wait" must be a finite number of seconds.')
+    wait = min(max(wait, 0.0), MAX_WAIT_SECONDS)
     gateway = request.app[GATEWAY]
     deadline = asyncio.get_running_loop().time() + wait
     while True:

@@ -179,3 +179,22 @@ def test_a_czech_conversation_is_shown_and_filtered_as_czech(
     assert '<option value="cs"' in review.text  # the filter offers Czech
     assert link in review.text
     assert link not in agent.http.get(f"{inbox_url}/conversations?language=pl", timeout=10).text
+
+
+def test_a_long_poll_wait_that_is_not_a_finite_number_is_refused_at_once(inbox_url: str) -> None:
+    # "nan" used to make a deadline that never passed: one request held a core forever.
+    import requests
+
+    customer = Customer(inbox_url)
+    customer.say("hello")
+    base = f"{inbox_url}/chat/conversations/{customer.id}/messages"
+    for wait in ("nan", "inf", "-inf", "NaN"):
+        started = time.monotonic()
+        answer = requests.get(base, params={"wait": wait}, headers=customer.headers, timeout=10)
+        assert answer.status_code == 400, wait
+        assert "finite" in answer.json()["message"], wait
+        assert time.monotonic() - started < 2
+    # A negative wait is no wait: the answer comes at once.
+    started = time.monotonic()
+    assert requests.get(base, params={"wait": "-5"}, headers=customer.headers, timeout=10).ok
+    assert time.monotonic() - started < 2
