@@ -22,7 +22,7 @@ PYTHON_310 := $(firstword $(foreach p,python3.10 $(wildcard $(HOME)/.pyenv/versi
 help:
 	@echo "make run    set up, train if needed, start the whole assistant"
 	@echo "make test   set up and run every check (ruff, mypy, rasa data validate, pytest)"
-	@echo "make eval   NLU accuracy and macro-F1 per language on the held-out sets"
+	@echo "make eval   NLU scores, speed, size and memory per language and pipeline (held-out sets)"
 	@echo "make bench  load test: Kramar in production mode against plain Rasa"
 	@echo "make learn EXPORT=file.yml   add the inbox's misunderstood export to data/nlu and retrain"
 	@echo "make lint | types | train | clean"
@@ -76,6 +76,10 @@ test: $(MODEL) browser
 	PYTHONPATH=. $(PY) -m pytest
 
 # "ours" is the served model (same config.yml and data/nlu): no second training.
+# The first run also trains the DIET variants of bench/configs (about two hours
+# each on 2 cores; reused afterwards). For a quick table:
+#   PYTHONPATH=. .venv/bin/python bench/nlu_eval.py --ours-model models/kramar.tar.gz \
+#     --only ours,linear_use,linear_no_sentences
 eval: $(MODEL)
 	PYTHONPATH=. $(PY) bench/nlu_eval.py --ours-model $(MODEL)
 
