@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from bot.launcher import PROJECT_ROOT, Stack
+from tests.e2e.test_handoff import BROWSER_ARGS
 from tests.support.stack import free_port
 
 ALLOWED_ORIGIN = "https://shop.example"
@@ -74,3 +76,17 @@ def _wait_until_up(health: str, process: subprocess.Popen[bytes], log: Path) -> 
         except OSError:
             time.sleep(0.3)
     raise RuntimeError(f"the widget gateway did not start:\n{log.read_text()[-3000:]}")
+
+
+# Where the widget's browser tests leave their screenshots.
+SHOTS = PROJECT_ROOT / "test-artifacts" / "widget"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, one per test module."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        yield launched
+        launched.close()

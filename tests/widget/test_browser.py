@@ -10,28 +10,17 @@ import json
 import re
 import struct
 import zlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from bot.launcher import PROJECT_ROOT, Stack
-from tests.e2e.test_handoff import BROWSER_ARGS
+from bot.launcher import Stack
 from tests.support.gateway import Agent, Customer, create_agent
 from tests.support.shop import ShopApi
+from tests.widget.conftest import SHOTS
 
-SHOTS = PROJECT_ROOT / "test-artifacts" / "widget"
 REPLY_MS = 60_000  # Rasa on a busy two-core machine
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

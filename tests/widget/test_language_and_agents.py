@@ -15,22 +15,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bot.launcher import Stack
-from tests.e2e.test_handoff import BROWSER_ARGS
 from tests.support.gateway import Agent, create_agent
 from tests.support.stack import running_stack, stack_env
-from tests.widget.test_browser import REPLY_MS, SHOTS, say, stored
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
-        yield launched
-        launched.close()
+from tests.widget.conftest import SHOTS
+from tests.widget.test_browser import REPLY_MS, say, stored
 
 
 @pytest.fixture(scope="module")
