@@ -10,6 +10,10 @@ do on its own:
   tracker and a failed write with memory that no other process sees. Our
   stores report such failures here, and the channel replaces that turn's
   context-less replies with an apology.
+
+The report also keeps the tracker the turn saved, so the channel can answer
+with how the message was understood (intent, confidence, slots) without the
+gateway reading the whole tracker back over HTTP.
 """
 
 from __future__ import annotations
@@ -18,9 +22,12 @@ import logging
 import os
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 import rasa.core.actions.action
 import rasa.core.lock_store
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.trackers import DialogueStateTracker
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +50,8 @@ class TurnReport:
     """What went wrong underneath one turn that Rasa would otherwise hide."""
 
     problems: list[str] = field(default_factory=list)
+    # The conversation as saved at the end of the turn.
+    tracker: DialogueStateTracker | None = None
 
 
 _current: ContextVar[TurnReport | None] = ContextVar("kramar_turn_report", default=None)
@@ -61,3 +70,16 @@ def report_problem(problem: str) -> None:
     report = _current.get()
     if report is not None:
         report.problems.append(problem)
+
+
+_save_tracker = MessageProcessor.save_tracker
+
+
+async def _save_and_keep(self: MessageProcessor, tracker: DialogueStateTracker) -> Any:
+    report = _current.get()
+    if report is not None:
+        report.tracker = tracker
+    return await _save_tracker(self, tracker)
+
+
+MessageProcessor.save_tracker = _save_and_keep  # type: ignore[method-assign]

@@ -11,14 +11,21 @@ Same URL and wire format as Rasa's own `rest` channel
 - when the conversation store failed underneath the turn (bot.turn_guard), the
   replies Rasa made without the conversation's history are replaced by that apology;
 - the model makes its first (slow) prediction when the server starts.
+
+`POST /webhooks/rest/turn?token=<RASA_TOKEN>` takes the same body and answers
+`{"messages": [...], "intent", "confidence", "slots"}`: the gateway's call,
+which records how each message was understood without reading the tracker
+back. It shows slots (the customer's email), hence Rasa's API token.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 from asyncio import CancelledError
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -63,6 +70,10 @@ def clean_text(text: str) -> str:
 class GuardedRestInput(RestInput):
     """`/webhooks/rest/webhook`, validating input and never answering with silence."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._api_token = Settings.from_env().rasa_token
+
     @classmethod
     def name(cls) -> str:
         return "rest"
@@ -90,53 +101,87 @@ class GuardedRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            try:
-                body = request.json
-            except Exception:  # Sanic raises several types for undecodable bodies
-                return _bad_request("The body must be JSON.")
-            if not isinstance(body, dict):
-                return _bad_request(
-                    'The body must be a JSON object like {"sender": "...", "message": "..."}.'
-                )
-            sender, text = body.get("sender"), body.get("message", "")
-            metadata = body.get("metadata")
-            if not isinstance(sender, str) or not sender.strip():
-                return _bad_request('"sender" must be a non-empty string.')
-            if len(sender) > MAX_SENDER_LENGTH:
-                return _bad_request(f'"sender" must be at most {MAX_SENDER_LENGTH} characters.')
-            if text is None:
-                text = ""
-            if not isinstance(text, str):
-                return _bad_request('"message" must be a string.')
-            if len(text) > MAX_MESSAGE_LENGTH:
-                return _bad_request(f'"message" must be at most {MAX_MESSAGE_LENGTH} characters.')
-            if metadata is not None and not isinstance(metadata, dict):
-                return _bad_request('"metadata" must be a JSON object.')
+            turn = await self._turn(request, on_new_message)
+            return turn if isinstance(turn, HTTPResponse) else response.json(turn.messages)
 
-            collector = CollectingOutputChannel()
-            message = UserMessage(
-                clean_text(text),
-                collector,
-                sender,
-                input_channel=self.name(),
-                metadata=metadata,
-            )
-            report = start_turn()
-            try:
-                await on_new_message(message)
-            except CancelledError:
-                logger.error("Turn for %s timed out.", sender)
-            except Exception:
-                logger.exception("Turn for %s failed.", sender)
-            if report.problems:
-                collector.messages.clear()
-            if not collector.messages:
-                collector.messages.append(
-                    await _apology(request, sender, text, history_lost=bool(report.problems))
+        @webhook.route("/turn", methods=["POST"])
+        async def receive_turn(request: Request) -> HTTPResponse:
+            # The gateway's call: the replies and how the message was understood,
+            # so nothing has to read the conversation's tracker back.
+            if not hmac.compare_digest(request.args.get("token", ""), self._api_token):
+                return response.json(
+                    {"error": "unauthorized", "message": "This call needs Rasa's API token."},
+                    status=HTTPStatus.UNAUTHORIZED,
                 )
-            return response.json(collector.messages)
+            turn = await self._turn(request, on_new_message)
+            return turn if isinstance(turn, HTTPResponse) else response.json(turn.as_json())
 
         return webhook
+
+    async def _turn(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Turn | HTTPResponse:
+        """Runs the request's message through the bot; a 400 response for a bad request."""
+        try:
+            body = request.json
+        except Exception:  # Sanic raises several types for undecodable bodies
+            return _bad_request("The body must be JSON.")
+        if not isinstance(body, dict):
+            return _bad_request(
+                'The body must be a JSON object like {"sender": "...", "message": "..."}.'
+            )
+        sender, text = body.get("sender"), body.get("message", "")
+        metadata = body.get("metadata")
+        if not isinstance(sender, str) or not sender.strip():
+            return _bad_request('"sender" must be a non-empty string.')
+        if len(sender) > MAX_SENDER_LENGTH:
+            return _bad_request(f'"sender" must be at most {MAX_SENDER_LENGTH} characters.')
+        if text is None:
+            text = ""
+        if not isinstance(text, str):
+            return _bad_request('"message" must be a string.')
+        if len(text) > MAX_MESSAGE_LENGTH:
+            return _bad_request(f'"message" must be at most {MAX_MESSAGE_LENGTH} characters.')
+        if metadata is not None and not isinstance(metadata, dict):
+            return _bad_request('"metadata" must be a JSON object.')
+
+        collector = CollectingOutputChannel()
+        message = UserMessage(
+            clean_text(text), collector, sender, input_channel=self.name(), metadata=metadata
+        )
+        report = start_turn()
+        try:
+            await on_new_message(message)
+        except CancelledError:
+            logger.error("Turn for %s timed out.", sender)
+        except Exception:
+            logger.exception("Turn for %s failed.", sender)
+        if report.problems:
+            collector.messages.clear()
+            report.tracker = None  # what it saved lacks the conversation's history
+        if not collector.messages:
+            collector.messages.append(
+                await _apology(request, sender, text, history_lost=bool(report.problems))
+            )
+        return Turn(collector.messages, report.tracker)
+
+
+@dataclass
+class Turn:
+    messages: list[dict[str, Any]]
+    tracker: DialogueStateTracker | None  # None when the turn failed
+
+    def as_json(self) -> dict[str, Any]:
+        """The replies, the intent the message was read as, and the slots after the turn."""
+        if self.tracker is None:
+            return {"messages": self.messages, "intent": None, "confidence": None, "slots": {}}
+        intent = self.tracker.latest_message.intent if self.tracker.latest_message else {}
+        return {
+            "messages": self.messages,
+            "intent": intent.get("name"),
+            "confidence": intent.get("confidence"),
+            "slots": self.tracker.current_slot_values(),
+        }
 
 
 async def _apology(request: Request, sender: str, text: str, history_lost: bool) -> dict[str, Any]:

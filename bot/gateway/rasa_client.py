@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -10,6 +11,16 @@ import aiohttp
 
 class RasaError(Exception):
     """Rasa did not answer as expected."""
+
+
+@dataclass(frozen=True)
+class BotTurn:
+    """The bot's answer to one customer message, and how it understood the message."""
+
+    replies: list[dict[str, Any]]
+    intent: str | None
+    confidence: float | None
+    slots: dict[str, Any]
 
 
 class RasaClient:
@@ -31,10 +42,19 @@ class RasaClient:
     def _conversation(self, sender: str) -> str:
         return f"/conversations/{quote(sender, safe='')}"
 
-    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
-        """The customer's message through the REST channel; the bot's replies."""
+    async def turn(self, sender: str, text: str, metadata: dict[str, Any]) -> BotTurn:
+        """The customer's message through Kramar's REST channel: replies and understanding."""
         body = {"sender": sender, "message": text, "metadata": metadata}
-        return list(await self._call("POST", "/webhooks/rest/webhook", json=body))
+        answer = await self._call("POST", "/webhooks/rest/turn", json=body)
+        if not isinstance(answer, dict) or not isinstance(answer.get("messages"), list):
+            raise RasaError(f"POST /webhooks/rest/turn: unexpected answer {str(answer)[:200]}")
+        slots = answer.get("slots")
+        return BotTurn(
+            replies=answer["messages"],
+            intent=answer.get("intent"),
+            confidence=answer.get("confidence"),
+            slots=slots if isinstance(slots, dict) else {},
+        )
 
     async def state(self, sender: str) -> dict[str, Any]:
         """The tracker without events: latest message (intent, confidence) and slots."""

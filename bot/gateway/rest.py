@@ -3,30 +3,44 @@
     POST /chat/conversations                      -> {"conversation_id", "token"}
     POST /chat/conversations/{id}/messages        {"text", "metadata"?} -> {"messages": [...]}
     GET  /chat/conversations/{id}/messages?after=N&wait=S -> {"messages": [...], "last": N}
+    GET  /chat/openapi.json                       this API (and the widget's upload) described
 
 Every call but the first carries `Authorization: Bearer <token>`. Replies to a
 message come back at once; what arrives later (an agent's reply, the bot
 resuming) is fetched with GET, which waits up to `wait` seconds for news.
+Every input is checked (a clear 4xx, never a 500) and limited (429, limits.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
+import logging
 import math
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
+import yaml
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.gateway.keys import GATEWAY
+from bot.gateway.limits import CHAT_LIMITS, too_many
+from bot.gateway.rasa_client import RasaError
 from bot.gateway.tokens import conversation_token, new_conversation_id, token_is_valid
 from bot.inbox import store
 
+logger = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 MAX_TEXT = 5000
+MAX_METADATA = 4096  # characters of JSON: it travels with the message into Rasa's tracker
+MAX_SENDER = 128
+MAX_MESSAGE_ID = 2**63 - 1  # the database's largest id; larger ones overflow its integers
 MAX_WAIT_SECONDS = 25.0
+OPENAPI = Path(__file__).with_name("openapi.yaml")
 
 
 def _error(status: HTTPStatus, message: str) -> web.Response:
@@ -40,9 +54,48 @@ def _authorised(request: web.Request) -> str | web.Response:
     conversation_id = request.match_info["conversation_id"]
     header = request.headers.get("Authorization", "")
     token = header.removeprefix("Bearer ").strip()
-    if not token or not token_is_valid(request.app[GATEWAY].secret, conversation_id, token):
+    if (
+        not token
+        or len(conversation_id) > MAX_SENDER
+        or not token_is_valid(request.app[GATEWAY].secret, conversation_id, token)
+    ):
         return _error(HTTPStatus.UNAUTHORIZED, "This conversation needs its token.")
     return conversation_id
+
+
+def _storable(value: Any) -> bool:
+    """Whether every string in `value` can be stored as text (no lone surrogates, no NUL)."""
+    if isinstance(value, dict):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(map(_storable, value))
+    if isinstance(value, str):
+        return "\x00" not in value and not any("\ud800" <= ch <= "\udfff" for ch in value)
+    return True
+
+
+def _message(body: Any) -> tuple[str, dict[str, Any]] | web.Response:
+    """The text and metadata of a message body, or the error response saying what is wrong."""
+    shape = 'The body must be {"text": "...", "metadata": {...}} (metadata optional).'
+    if not isinstance(body, dict) or not isinstance(body.get("text"), str):
+        return _error(HTTPStatus.BAD_REQUEST, shape)
+    unknown = sorted(set(body) - {"text", "metadata"})
+    if unknown:
+        return _error(HTTPStatus.BAD_REQUEST, f"Unknown field {unknown[0][:40]!r}. {shape}")
+    text, metadata = body["text"], body.get("metadata", {})
+    if not isinstance(metadata, dict):
+        return _error(HTTPStatus.BAD_REQUEST, '"metadata" must be an object.')
+    if len(text) > MAX_TEXT:
+        return _error(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"A message holds at most {MAX_TEXT} characters."
+        )
+    if len(json.dumps(metadata)) > MAX_METADATA:
+        return _error(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"Metadata holds at most {MAX_METADATA} characters of JSON."
+        )
+    if not _storable(body):
+        return _error(HTTPStatus.BAD_REQUEST, "Text must be valid Unicode without NUL characters.")
+    return text, metadata
 
 
 @routes.get("/chat/health")
@@ -50,8 +103,22 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+@routes.get("/chat/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    return web.Response(text=_openapi_json(), content_type="application/json")
+
+
+@functools.cache
+def _openapi_json() -> str:
+    return json.dumps(yaml.safe_load(OPENAPI.read_text(encoding="utf-8")), ensure_ascii=False)
+
+
 @routes.post("/chat/conversations")
 async def start(request: web.Request) -> web.Response:
+    limits = request.app[CHAT_LIMITS]
+    wait = limits.conversations.take(limits.client_address(request))
+    if wait:
+        return too_many(wait, "Too many conversations started from this address; try later.")
     conversation_id = new_conversation_id()
     token = conversation_token(request.app[GATEWAY].secret, conversation_id)
     return web.json_response({"conversation_id": conversation_id, "token": token}, status=201)
@@ -64,21 +131,23 @@ async def send(request: web.Request) -> web.Response:
         return conversation_id
     try:
         body: Any = await request.json()
-    except ValueError:
+    except ValueError:  # not JSON, or not UTF-8
         return _error(HTTPStatus.BAD_REQUEST, "The body must be JSON.")
-    if not isinstance(body, dict) or not isinstance(body.get("text", ""), str):
-        return _error(HTTPStatus.BAD_REQUEST, 'The body must be {"text": "..."}.')
-    text: str = body.get("text", "")
-    if len(text) > MAX_TEXT:
-        return _error(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"A message holds at most {MAX_TEXT} characters."
-        )
-    raw_metadata = body.get("metadata")
-    metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
+    message = _message(body)
+    if isinstance(message, web.Response):
+        return message
+    text, metadata = message
+    wait = request.app[CHAT_LIMITS].messages.take(conversation_id)
+    if wait:
+        return too_many(wait, "Too many messages in this conversation; wait a moment.")
     router = request.app[GATEWAY].router
-    replies = await router.handle(conversation_id, "rest", text, metadata)
+    try:
+        replies = await router.handle(conversation_id, "rest", text, metadata)
+    except RasaError as error:
+        logger.warning("The bot did not answer %s on REST: %s", conversation_id, error)
+        return _error(HTTPStatus.SERVICE_UNAVAILABLE, "The assistant is not answering; try again.")
     # `last` lets the client poll for what comes later without seeing these again.
-    last = await last_message_id(router.engine, conversation_id)
+    last = await store.last_message_id(router.engine, conversation_id)
     return web.json_response({"messages": replies, "last": last})
 
 
@@ -92,6 +161,8 @@ async def fetch(request: web.Request) -> web.Response:
         wait = float(request.query.get("wait", "0"))
     except ValueError:
         return _error(HTTPStatus.BAD_REQUEST, '"after" and "wait" must be numbers.')
+    if not 0 <= after <= MAX_MESSAGE_ID:
+        return _error(HTTPStatus.BAD_REQUEST, '"after" must be a message id (0 for everything).')
     if not math.isfinite(wait):
         # "nan" and "inf" parse as floats; a nan deadline never passes (a busy loop).
         return _error(HTTPStatus.BAD_REQUEST, '"wait" must be a finite number of seconds.')
@@ -116,11 +187,6 @@ async def messages_after(engine: AsyncEngine, sender: str, after: int) -> list[s
     if conversation is None:
         return []
     return await store.list_messages(engine, conversation.id, after_id=after)
-
-
-async def last_message_id(engine: AsyncEngine, sender: str) -> int:
-    messages = await messages_after(engine, sender, 0)
-    return messages[-1].id if messages else 0
 
 
 def as_reply(message: store.Message) -> dict[str, Any]:

@@ -34,6 +34,12 @@ def handoff_reason(reply: dict[str, Any]) -> str | None:
     return None
 
 
+def bot_line(reply: dict[str, Any]) -> store.NewMessage:
+    """A bot reply as a transcript line: its text, and buttons, image or custom data aside."""
+    payload = {k: v for k, v in reply.items() if k not in ("text", "recipient_id")}
+    return store.NewMessage("bot", str(reply.get("text") or ""), payload=payload or None)
+
+
 # A channel that can push messages to a customer unasked (Telegram, the widget).
 Pusher = Callable[[str, list[dict[str, Any]]], Awaitable[None]]
 
@@ -61,7 +67,9 @@ class Router:
             await store.set_rating(
                 self.engine, sender_id=sender, rating=conversation.rating or 0, comment=text[:2000]
             )
-        return await self._to_bot(sender, channel, text, metadata)
+        return await self._to_bot(
+            sender, channel, text, metadata, conversation.id if conversation else None
+        )
 
     async def _to_agent(self, sender: str, channel: str, text: str, conversation_id: int) -> None:
         await store.record_message(
@@ -83,31 +91,30 @@ class Router:
         )
 
     async def _to_bot(
-        self, sender: str, channel: str, text: str, metadata: dict[str, Any]
+        self,
+        sender: str,
+        channel: str,
+        text: str,
+        metadata: dict[str, Any],
+        conversation_id: int | None,
     ) -> list[dict[str, Any]]:
-        replies = await self.rasa.send(sender, text, metadata)
-        try:
-            state = await self.rasa.state(sender)
-        except RasaError:
-            state = {}
-        latest = state.get("latest_message") or {}
-        intent = latest.get("intent") or {}
-        slots = state.get("slots") or {}
-        message = await store.record_message(
+        turn = await self.rasa.turn(sender, text, metadata)
+        reasons = [reason for reason in map(handoff_reason, turn.replies) if reason]
+        shown = [reply for reply in turn.replies if not handoff_reason(reply)]
+        understood = store.NewMessage(
+            "customer", text, intent=turn.intent, confidence=turn.confidence
+        )
+        conversation_id, _ = await store.record_messages(
             self.engine,
             sender_id=sender,
             channel=channel,
-            direction="customer",
-            text=text,
-            intent=intent.get("name"),
-            confidence=intent.get("confidence"),
-            language=slots.get("language"),
+            lines=[understood, *map(bot_line, shown)],
+            language=turn.slots.get("language"),
+            conversation_id=conversation_id,
         )
-        reasons = [reason for reason in map(handoff_reason, replies) if reason]
-        shown = await self._bot_says(sender, channel, [r for r in replies if not handoff_reason(r)])
         if reasons:
-            shown += await self._hand_off(sender, channel, reasons[0], slots)
-        await notify(self.app, "message", message.conversation_id)
+            shown += await self._hand_off(sender, channel, reasons[0], turn.slots)
+        await notify(self.app, "message", conversation_id)
         return shown
 
     async def _hand_off(
@@ -140,15 +147,9 @@ class Router:
         self, sender: str, channel: str, replies: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         """Records the bot's replies in the transcript; returns them to show."""
-        for reply in replies:
-            await store.record_message(
-                self.engine,
-                sender_id=sender,
-                channel=channel,
-                direction="bot",
-                text=str(reply.get("text") or ""),
-                payload={k: v for k, v in reply.items() if k not in ("text", "recipient_id")}
-                or None,
+        if replies:
+            await store.record_messages(
+                self.engine, sender_id=sender, channel=channel, lines=list(map(bot_line, replies))
             )
         return replies
 

@@ -34,7 +34,11 @@ async def notify(app: web.Application, kind: str, conversation_id: int) -> None:
 
     The gateway calls this after ``record_message`` (kind ``message``) or
     ``open_handoff`` (kind ``handoff``); the inbox itself after agent actions.
+    With no agent connected to this process there is nobody to tell: the
+    look-up is skipped (it would cost every customer turn a read).
     """
+    if not agents_online(app):
+        return
     conversation = await store.find_conversation(app[ENGINE], conversation_id)
     await publish(
         app,

@@ -4,6 +4,8 @@ the inbox needs. Plain async functions over an AsyncEngine, no HTTP here."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -76,6 +78,74 @@ async def record_message(
             )
         ).one()
     return row_to_message(row)
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A transcript line to record (see ``record_messages``)."""
+
+    direction: str
+    text: str
+    payload: dict[str, Any] | None = None
+    intent: str | None = None
+    confidence: float | None = None
+
+
+async def record_messages(
+    engine: AsyncEngine,
+    *,
+    sender_id: str,
+    channel: str,
+    lines: Sequence[NewMessage],
+    language: str | None = None,
+    conversation_id: int | None = None,
+) -> tuple[int, int]:
+    """Append a turn's lines in order, in one transaction; (conversation id, last message id).
+
+    Creates the conversation (state ``bot``) when ``conversation_id`` is not
+    given and the sender has none yet.
+    """
+    if not lines:
+        raise ValueError("record_messages needs at least one line")
+    for line in lines:
+        if line.direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {line!r}")
+    now = utc_now()
+    if conversation_id is None:
+        conversation_id = await _ensure_conversation(engine, sender_id, channel, now)
+    last = 0
+    async with engine.begin() as conn:
+        for line in lines:
+            inserted = await conn.execute(
+                messages.insert().values(
+                    conversation_id=conversation_id,
+                    direction=line.direction,
+                    text=line.text,
+                    payload=line.payload,
+                    intent=line.intent,
+                    confidence=line.confidence,
+                    created_at=now,
+                )
+            )
+            last = int(inserted.inserted_primary_key[0])
+        changes: dict[str, Any] = {"last_message_at": now}
+        if language:
+            changes["language"] = language
+        await conn.execute(
+            update(conversations).where(conversations.c.id == conversation_id).values(**changes)
+        )
+    return conversation_id, last
+
+
+async def last_message_id(engine: AsyncEngine, sender_id: str) -> int:
+    """The id of the newest line of the sender's conversation; 0 if there is none."""
+    async with engine.connect() as conn:
+        last = await conn.scalar(
+            select(func.max(messages.c.id))
+            .select_from(messages.join(conversations))
+            .where(conversations.c.sender_id == sender_id)
+        )
+    return int(last or 0)
 
 
 async def open_handoff(

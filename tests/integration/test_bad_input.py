@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import requests
 
+from bot.launcher import Stack
 from tests.support.chat import Chat
 from tests.support.shop import ShopApi
 
@@ -72,3 +73,24 @@ def test_malformed_requests_get_400_with_a_message(rasa_url: str) -> None:
         response = requests.post(url, timeout=30, **case)
         assert response.status_code == 400, (case, response.text)
         assert response.json()["message"]
+
+
+def test_the_gateways_turn_call_needs_rasas_token_and_says_what_was_understood(
+    rasa_url: str, stack: Stack
+) -> None:
+    url = f"{rasa_url}/webhooks/rest/turn"
+    body = {"sender": "turn-call", "message": "I want to talk to a human"}
+    for token in ("", "wrong"):
+        refused = requests.post(url, params={"token": token}, json=body, timeout=30)
+        assert refused.status_code == 401, refused.text
+    bad = requests.post(
+        url, params={"token": stack.settings.rasa_token}, json={"message": "hi"}, timeout=30
+    )
+    assert bad.status_code == 400
+    answer = requests.post(
+        url, params={"token": stack.settings.rasa_token}, json=body, timeout=30
+    ).json()
+    assert answer["intent"] == "human_handoff"
+    assert 0.5 < answer["confidence"] <= 1
+    assert answer["slots"]["language"] == "en"
+    assert answer["messages"] and all("text" in m or "custom" in m for m in answer["messages"])
