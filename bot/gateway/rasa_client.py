@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+
+# Seconds the current request has waited for Rasa (see `count_time_in_rasa`).
+_time_in_rasa: ContextVar[list[float] | None] = ContextVar("kramar_time_in_rasa", default=None)
+
+
+def count_time_in_rasa() -> list[float]:
+    """Starts counting the current request's wait for Rasa; the count is the list's one item.
+
+    The gateway reports it in a Server-Timing header, so a benchmark can tell
+    the gateway's share of a turn from Rasa's.
+    """
+    spent = [0.0]
+    _time_in_rasa.set(spent)
+    return spent
 
 
 class RasaError(Exception):
@@ -29,6 +45,7 @@ class RasaClient:
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         params = {"token": self._token, **kwargs.pop("params", {})}
+        started = time.perf_counter()
         try:
             async with self._session.request(
                 method, self._url + path, params=params, **kwargs
@@ -38,6 +55,10 @@ class RasaClient:
                 return await response.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as error:
             raise RasaError(f"{method} {path}: {error!r}") from error
+        finally:
+            spent = _time_in_rasa.get()
+            if spent is not None:
+                spent[0] += time.perf_counter() - started
 
     def _conversation(self, sender: str) -> str:
         return f"/conversations/{quote(sender, safe='')}"
