@@ -17,7 +17,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data bot/nlu -type f \( -n
 PYTHON_310 := $(firstword $(foreach p,python3.10 $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) /usr/bin/python3.10,\
 	$(shell $(p) -c 'import sys; assert sys.version_info[:2] == (3, 10); print(sys.executable)' 2>/dev/null)))
 
-.PHONY: help setup train learn run test eval bench lint types browser clean
+.PHONY: help setup train learn run test eval bench lint types browser haproxy clean
 
 help:
 	@echo "make run    set up, train if needed, start the whole assistant"
@@ -52,7 +52,10 @@ learn: $(VENV_STAMP)
 	@PYTHONPATH=. $(PY) -m bot.learn "$(EXPORT)"
 	@$(MAKE) --no-print-directory train
 
-run: $(MODEL)
+# Production mode (KRAMAR_MODE=production, here or in .env) puts HAProxy in front of Rasa.
+PRODUCTION := $(or $(filter production,$(KRAMAR_MODE)),$(shell grep -qsx 'KRAMAR_MODE=production' .env && echo production))
+
+run: $(MODEL) $(if $(PRODUCTION),haproxy)
 	@PYTHONPATH=. $(PY) -m bot.launcher
 
 lint: $(VENV_STAMP)
@@ -68,12 +71,23 @@ browser:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
 		|| { echo "step 'browser': could not install chromium (apt-get install chromium)." >&2; exit 1; }; }
 
-test: $(MODEL) browser
+# Debian's HAProxy balances production mode's Rasa replicas (the production tests need it).
+haproxy:
+	@command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || { echo "step 'haproxy': installing Debian's haproxy..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy) >/dev/null \
+		|| { echo "step 'haproxy': could not install haproxy (apt-get install haproxy)." >&2; exit 1; }; }
+
+# The tests use the PostgreSQL and Redis that answer at KRAMAR_TEST_POSTGRES_URL
+# and KRAMAR_TEST_REDIS_URL (127.0.0.1:5432 and :6379); when none does,
+# tests/support/infra.py installs Debian's packages and starts its own.
+test: $(MODEL) browser haproxy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check --quiet .
 	$(VENV)/bin/mypy bot actions
 	$(RASA) data validate --quiet
-	PYTHONPATH=. $(PY) -m pytest
+	@servers=$$(PYTHONPATH=. $(PY) -m tests.support.infra) && eval "$$servers" \
+		&& echo "PostgreSQL $$KRAMAR_TEST_POSTGRES_URL, Redis $$KRAMAR_TEST_REDIS_URL" \
+		&& echo "PYTHONPATH=. $(PY) -m pytest" && PYTHONPATH=. $(PY) -m pytest
 
 # "ours" is the served model (same config.yml and data/nlu): no second training.
 # The first run also trains the DIET variants of bench/configs (about two hours

@@ -454,8 +454,6 @@ def response_texts(domain: dict[str, Any], name: str) -> set[str]:
 
 def kramar_settings(stack: Any) -> dict[str, str]:
     """The effective mode, replicas and workers, as the Stack understood them."""
-    from bot.balancer import MAX_IN_FLIGHT
-
     s = stack.settings
     return {
         "mode": str(getattr(s, "mode", "local")),
@@ -463,10 +461,7 @@ def kramar_settings(stack: Any) -> dict[str, str]:
         "Sanic workers": str(getattr(s, "sanic_workers", 1)),
         "action server workers": str(getattr(s, "action_server_workers", 1)),
         **(
-            {
-                "turns per replica at once": stack.env.get("BALANCER_MAX_IN_FLIGHT")
-                or str(MAX_IN_FLIGHT)
-            }
+            {"turns per replica at once (HAProxy maxconn)": str(s.balancer_maxconn or "no limit")}
             if getattr(s, "rasa_replicas", 1) > 1
             else {}
         ),

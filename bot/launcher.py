@@ -13,6 +13,7 @@ import base64
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from bot.haproxy import config_for
 from bot.settings import PROJECT_ROOT, VAR_DIR, Settings
 
 ENV_FILE = Path(os.environ.get("KRAMAR_ENV_FILE") or PROJECT_ROOT / ".env")
@@ -108,8 +110,15 @@ def rasa_command(settings: Settings, env: Mapping[str, str], port: int) -> list[
     ]
 
 
-def rasa_services(settings: Settings, env: Mapping[str, str]) -> list[Service]:
-    """One Rasa server, or in production its replicas and the balancer in front."""
+def haproxy_binary() -> str | None:
+    return shutil.which("haproxy") or next(
+        (path for path in ("/usr/sbin/haproxy", "/usr/local/sbin/haproxy") if Path(path).exists()),
+        None,
+    )
+
+
+def rasa_services(settings: Settings, env: Mapping[str, str], run_dir: Path) -> list[Service]:
+    """One Rasa server, or in production its replicas and HAProxy in front."""
     base = f"http://{settings.host}"
     status = "/status?token=" + settings.rasa_token
     if settings.rasa_replicas == 1:
@@ -132,18 +141,19 @@ def rasa_services(settings: Settings, env: Mapping[str, str]) -> list[Service]:
     ]
     if settings.rasa_replicas == 1:
         return replicas
+    # Answers once a replica behind it does: the whole path is checked.
     balancer = Service(
-        "balancer",
+        "HAProxy",
         "RASA_PORT",
         settings.rasa_port,
-        [sys.executable, "-m", "bot.balancer"],
+        [haproxy_binary() or "haproxy", "-db", "-f", str(run_dir / "haproxy.cfg")],
         f"{base}:{settings.rasa_port}{status}",
         300,
     )
     return [*replicas, balancer]
 
 
-def services(settings: Settings, env: Mapping[str, str]) -> list[Service]:
+def services(settings: Settings, env: Mapping[str, str], run_dir: Path) -> list[Service]:
     python = sys.executable
     base = f"http://{settings.host}"
     return [
@@ -171,7 +181,7 @@ def services(settings: Settings, env: Mapping[str, str]) -> list[Service]:
             f"{base}:{inbox_port(env)}/chat/health",
             60,
         ),
-        *rasa_services(settings, env),
+        *rasa_services(settings, env, run_dir),
     ]
 
 
@@ -185,6 +195,11 @@ def production_problems(settings: Settings, env: Mapping[str, str]) -> list[str]
         problems.append("TRACKER_DATABASE_URL must be a PostgreSQL URL (postgresql://...)")
     else:
         problems += _database_problems(settings.tracker_database_url)
+    if settings.rasa_replicas > 1 and haproxy_binary() is None:
+        problems.append(
+            "HAProxy, which balances the Rasa replicas, is not installed "
+            "(apt-get install haproxy; `make run` installs it in production mode)"
+        )
     if not settings.redis_url.startswith("redis"):
         problems.append("REDIS_URL must be a Redis URL (redis://host:6379/0)")
     else:
@@ -274,13 +289,14 @@ class Stack:
                 else {}
             ),
             "ACTION_SERVER_SANIC_WORKERS": str(self.settings.action_server_workers),
-            "RASA_UPSTREAMS": ",".join(
-                f"http://{self.settings.host}:{port}" for port in self.settings.rasa_replica_ports
-            ),
         }
         self.log_dir = log_dir
+        # Files the processes read, beside their logs (var/ for `make run`).
+        self.run_dir = log_dir.parent
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
-        self._services = {service.name: service for service in services(self.settings, self.env)}
+        self._services = {
+            service.name: service for service in services(self.settings, self.env, self.run_dir)
+        }
 
     def start(self) -> None:
         """Starts every service and waits until all answer; raises LaunchError."""
@@ -298,6 +314,8 @@ class Stack:
                     f"stop what uses it or set {service.port_variable} to another port."
                 )
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        if "HAProxy" in self._services:
+            (self.run_dir / "haproxy.cfg").write_text(config_for(self.settings), encoding="utf-8")
         for name in self._services:
             self.start_service(name, wait=False)
         for name in self._services:
@@ -406,7 +424,8 @@ def main() -> int:
     if s.production:
         print(
             f"  {'Mode':<24} production: {s.rasa_replicas} Rasa replica(s) x {s.sanic_workers} "
-            f"worker(s), conversations in PostgreSQL, locks in Redis"
+            f"worker(s){' behind HAProxy' if s.rasa_replicas > 1 else ''}, "
+            "conversations in PostgreSQL, locks in Redis"
         )
     else:
         print(f"  {'Mode':<24} local (KRAMAR_MODE=production: see README)")

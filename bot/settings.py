@@ -65,7 +65,7 @@ class Settings:
     shop_timeout_seconds: float
     shop_read_retries: int
     # KRAMAR_MODE=production: conversations in PostgreSQL, locks in Redis,
-    # several Rasa replicas (each with SANIC_WORKERS processes) behind a balancer.
+    # several Rasa replicas (each with SANIC_WORKERS processes) behind HAProxy.
     mode: str
     tracker_database_url: str
     redis_url: str
@@ -73,6 +73,10 @@ class Settings:
     rasa_replica_ports: tuple[int, ...]
     sanic_workers: int
     action_server_workers: int
+    # Turns HAProxy lets one replica work on at once (0: no limit), and how long
+    # a turn may wait in its queue for a place.
+    balancer_maxconn: int
+    balancer_queue_seconds: float
     # How often each Rasa process looks for a newly trained model (0: never).
     model_reload_seconds: float
 
@@ -112,6 +116,8 @@ class Settings:
             action_server_workers=_int(
                 env, "ACTION_SERVER_SANIC_WORKERS", 2 if mode == "production" else 1
             ),
+            balancer_maxconn=_int(env, "BALANCER_MAXCONN", 3),
+            balancer_queue_seconds=_float(env, "BALANCER_QUEUE_SECONDS", 30.0),
             model_reload_seconds=_float(env, "MODEL_RELOAD_SECONDS", 2.0),
         )
 

@@ -1,6 +1,6 @@
-"""Kramar in production mode, on the machine's real PostgreSQL and Redis.
+"""Kramar in production mode, on real PostgreSQL and Redis (tests/support/infra.py).
 
-Two Rasa replicas (each with two Sanic workers) behind the balancer, the
+Two Rasa replicas (each with two Sanic workers) behind HAProxy, the
 tracker store in PostgreSQL, the lock store in Redis, and the shop and inbox
 on PostgreSQL too: the same `Stack` that `KRAMAR_MODE=production make run` starts.
 """
