@@ -12,6 +12,14 @@ a tenth of a replica's CPU under load): a tracker read or saved here remembers
 how many of its events are stored, and only the ones after those are new.
 The conversation lock guarantees nobody else added events in between.
 
+A turn reads a bounded tracker: the session's last TAIL_EVENTS events from a
+customer message on, after synthetic events that restore what came before
+(slot values, an active form, a paused conversation). The policies and the
+action server walk every event they are given on every prediction, so with
+the whole session a turn's cost grew with the conversation (turns 81-100
+cost 1.6x turns 1-20); what they look at is the last few turns and the
+slots. Rasa's API and exports (`retrieve_full_tracker`) still read everything.
+
 Reads and writes use SQLAlchemy Core on Rasa's `events` table (same rows,
 same queries) instead of ORM sessions and objects: the ORM's unit of work cost
 a quarter of a replica's CPU under load for what is one SELECT and one
@@ -32,9 +40,11 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 import sqlalchemy.exc
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.engine import make_url
 
 from bot.turn_guard import report_problem
@@ -43,8 +53,13 @@ logger = logging.getLogger(__name__)
 
 # Seconds to wait before each retry: a restarting PostgreSQL is back within a few.
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)
-# Set on a tracker this store read or saved: how many of its events are stored.
+# Set on a tracker this store read or saved: how many of its events are stored
+# (or stand for stored ones, the synthetic state events of a bounded read).
 STORED_EVENTS = "_kramar_stored_events"
+# About ten turns: enough for every rule, form and "twice in a row" check.
+TAIL_EVENTS = 100
+# The events that carry state beyond the tail: what a bounded read replays.
+STATE_EVENTS = ("slot", "reset_slots", "active_loop", "restart", "pause", "resume")
 T = TypeVar("T")
 
 
@@ -68,9 +83,10 @@ class PostgresTrackerStore(SQLTrackerStore):
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
+        read = self._read_events if fetch_events_from_all_sessions else self._read_recent_events
         stored = await _retried(
             f"reading the conversation {sender_id}",
-            lambda: asyncio.to_thread(self._read_events, sender_id, fetch_events_from_all_sessions),
+            lambda: asyncio.to_thread(read, sender_id, fetch_events_from_all_sessions),
         )
         if not stored or not self.domain:
             return None
@@ -111,6 +127,57 @@ class PostgresTrackerStore(SQLTrackerStore):
         with self.engine.connect() as connection:
             return [json.loads(data) for data in connection.execute(query).scalars()]
 
+    def _read_recent_events(self, sender_id: str, all_sessions: bool) -> list[dict[str, Any]]:
+        """The session's last events from a customer message on, after its earlier state."""
+        table = self.SQLEvent.__table__
+        in_session = self._in_conversation(sender_id, all_sessions)
+        with self.engine.connect() as connection:
+            latest = connection.execute(
+                sa.select(table.c.id, table.c.data)
+                .where(in_session)
+                .order_by(table.c.id.desc())
+                .limit(TAIL_EVENTS + 1)
+            ).all()
+            if len(latest) <= TAIL_EVENTS:
+                return [json.loads(row.data) for row in reversed(latest)]
+            tail = [(row.id, json.loads(row.data)) for row in reversed(latest[:TAIL_EVENTS])]
+            while tail and tail[0][1].get("event") != "user":
+                tail.pop(0)
+            if not tail:  # no customer message among them: nothing to cut at
+                return self._read_events(sender_id, all_sessions)
+            state = self._latest_state_events(connection, in_session, before=tail[0][0])
+        first = tail[0][1]
+        return state_before(state, self.domain, first.get("timestamp")) + [e for _, e in tail]
+
+    def _latest_state_events(
+        self, connection: sa.engine.Connection, in_session: sa.sql.ColumnElement, before: int
+    ) -> list[dict[str, Any]]:
+        """The state events before event `before` that still count: since the latest
+        restart or slot reset, the last one of each slot, of the form and of pause/resume.
+        A bounded number of rows, however long the conversation."""
+        events = self.SQLEvent.__table__.c
+        earlier = sa.and_(in_session, events.id < before)
+        reset = (
+            sa.select(sa.func.coalesce(sa.func.max(events.id), 0))
+            .where(earlier, events.type_name.in_(("restart", "reset_slots")))
+            .scalar_subquery()
+        )
+        # Each slot by name; the form, and pause/resume, each as one kind.
+        kind = sa.case(
+            (events.type_name == "slot", "slot:" + sa.cast(events.data, JSON)["name"].as_string()),
+            (events.type_name == "resume", "pause"),
+            else_=events.type_name,
+        )
+        latest = (
+            sa.select(events.id, events.data)
+            .where(earlier, events.id >= reset, events.type_name.in_(STATE_EVENTS))
+            .order_by(kind, events.id.desc())
+            .distinct(kind)
+            .subquery()
+        )
+        rows = connection.execute(sa.select(latest.c.data).order_by(latest.c.id)).scalars()
+        return [json.loads(data) for data in rows]
+
     def _insert_new_events(self, tracker: DialogueStateTracker) -> None:
         table = self.SQLEvent.__table__
         with self.engine.begin() as connection:
@@ -124,6 +191,29 @@ class PostgresTrackerStore(SQLTrackerStore):
             rows = [_row(tracker.sender_id, event) for event in new_events]
             if rows:
                 connection.execute(table.insert(), rows)
+
+
+def state_before(
+    events: list[dict[str, Any]], domain: Domain | None, timestamp: float | None
+) -> list[dict[str, Any]]:
+    """Events that restore what `events` leave behind: slots that differ from their
+    initial values, the active form, a paused conversation."""
+    if domain is None:
+        return []
+    tracker = DialogueStateTracker.from_dict("state", events, domain.slots)
+    initial = {slot.name: slot.initial_value for slot in domain.slots}
+    restored: list[dict[str, Any]] = [
+        {"event": "slot", "name": name, "value": value, "timestamp": timestamp}
+        for name, value in tracker.current_slot_values().items()
+        if value != initial.get(name)
+    ]
+    if tracker.active_loop_name:
+        restored.append(
+            {"event": "active_loop", "name": tracker.active_loop_name, "timestamp": timestamp}
+        )
+    if tracker.is_paused():
+        restored.append({"event": "pause", "timestamp": timestamp})
+    return restored
 
 
 def _row(sender_id: str, event: Event) -> dict[str, Any]:

@@ -7,10 +7,18 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    AllSlotsReset,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.stores.trackers import PostgresTrackerStore
+from bot.stores.trackers import TAIL_EVENTS, PostgresTrackerStore
 from tests.support import infra
 
 DOMAIN = Domain.from_yaml("version: '3.1'\nslots:\n  email:\n    type: text\n    mappings: []\n")
@@ -105,3 +113,77 @@ async def test_a_read_starts_at_the_latest_session_unless_all_are_asked_for(
     assert texts(list(latest.events)) == ["today"]
     assert texts(list(everything.events)) == ["last week", "today"]
     assert await store.retrieve("nobody") is None
+
+
+async def test_a_long_conversation_is_read_bounded_with_its_state_kept(
+    store: PostgresTrackerStore,
+) -> None:
+    domain = Domain.from_yaml(
+        "version: '3.1'\nslots:\n  email:\n    type: text\n    mappings: []\n"
+        "  language:\n    type: text\n    initial_value: en\n    mappings: []\n"
+        "forms:\n  order_request_form:\n    required_slots: [email]\n"
+    )
+    bounded = PostgresTrackerStore(host=str(store.engine.url), domain=domain)
+    tracker = DialogueStateTracker("long-one", domain.slots)
+    tracker.update(ActionExecuted("action_session_start"))
+    tracker.update(SessionStarted())
+    tracker.update(SlotSet("email", "olena@example.com"))
+    tracker.update(SlotSet("language", "uk"))
+    tracker.update(ActiveLoop("order_request_form"))
+    tracker.update(ActionExecuted("action_listen"))
+    for n in range(TAIL_EVENTS):  # three events a turn: far more than the tail
+        turn(tracker, f"message {n}")
+    await bounded.save(tracker)
+
+    recent = await bounded.retrieve("long-one")
+    assert recent is not None
+    assert len(recent.events) <= TAIL_EVENTS + 3
+    assert isinstance(recent.events[3], UserUttered)  # cut at a customer's message
+    assert texts(list(recent.events))[-1] == f"message {TAIL_EVENTS - 1}"
+    assert recent.get_slot("email") == "olena@example.com"
+    assert recent.get_slot("language") == "uk"
+    assert recent.active_loop_name == "order_request_form"
+
+    # What the turn adds is stored once, after the events the read stood for.
+    turn(recent, "one more")
+    await bounded.save(recent)
+    everything = await bounded.retrieve_full_tracker("long-one")
+    assert everything is not None
+    said = texts(list(everything.events))
+    assert said[-2:] == [f"message {TAIL_EVENTS - 1}", "one more"]
+    assert len(said) == TAIL_EVENTS + 1
+    assert rows(bounded, "long-one") == 6 + 3 * (TAIL_EVENTS + 1)
+    bounded.engine.dispose()
+
+
+async def test_a_bounded_read_restores_each_slot_from_its_latest_value(
+    store: PostgresTrackerStore,
+) -> None:
+    domain = Domain.from_yaml(
+        "version: '3.1'\nslots:\n  email:\n    type: text\n    mappings: []\n"
+        "  order_id:\n    type: text\n    mappings: []\n"
+        "forms:\n  order_request_form:\n    required_slots: [email]\n"
+    )
+    bounded = PostgresTrackerStore(host=str(store.engine.url), domain=domain)
+    tracker = DialogueStateTracker("changing", domain.slots)
+    tracker.update(ActionExecuted("action_session_start"))
+    tracker.update(SessionStarted())
+    tracker.update(SlotSet("order_id", "10001"))
+    tracker.update(ActiveLoop("order_request_form"))
+    for n in range(TAIL_EVENTS // 2):  # the email changes many times, then the form ends
+        tracker.update(SlotSet("email", f"customer{n}@example.com"))
+        turn(tracker, f"message {n}")
+    tracker.update(ActiveLoop(None))
+    tracker.update(AllSlotsReset())
+    tracker.update(SlotSet("email", "last@example.com"))
+    for n in range(TAIL_EVENTS // 2):
+        turn(tracker, f"later {n}")
+    await bounded.save(tracker)
+
+    recent = await bounded.retrieve("changing")
+    assert recent is not None
+    assert len(recent.events) <= TAIL_EVENTS + 2
+    assert recent.get_slot("email") == "last@example.com"
+    assert recent.get_slot("order_id") is None  # reset before the tail
+    assert recent.active_loop_name is None
+    bounded.engine.dispose()
