@@ -18,6 +18,7 @@ import functools
 import json
 import logging
 import math
+import time
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.gateway.keys import GATEWAY
 from bot.gateway.limits import CHAT_LIMITS, too_many
-from bot.gateway.rasa_client import RasaError
+from bot.gateway.rasa_client import RasaError, count_time_in_rasa
 from bot.gateway.tokens import conversation_token, new_conversation_id, token_is_valid
 from bot.inbox import store
 
@@ -141,14 +142,18 @@ async def send(request: web.Request) -> web.Response:
     if wait:
         return too_many(wait, "Too many messages in this conversation; wait a moment.")
     router = request.app[GATEWAY].router
+    started, in_rasa = time.perf_counter(), count_time_in_rasa()
     try:
-        replies = await router.handle(conversation_id, "rest", text, metadata)
+        answer = await router.handle(conversation_id, "rest", text, metadata)
     except RasaError as error:
         logger.warning("The bot did not answer %s on REST: %s", conversation_id, error)
         return _error(HTTPStatus.SERVICE_UNAVAILABLE, "The assistant is not answering; try again.")
     # `last` lets the client poll for what comes later without seeing these again.
-    last = await store.last_message_id(router.engine, conversation_id)
-    return web.json_response({"messages": replies, "last": last})
+    response = web.json_response({"messages": answer.replies, "last": answer.last_id})
+    # How long the turn took here and how much of it was Rasa's (bench/load.py reads it).
+    took = (time.perf_counter() - started) * 1000
+    response.headers["Server-Timing"] = f"rasa;dur={in_rasa[0] * 1000:.1f}, turn;dur={took:.1f}"
+    return response
 
 
 @routes.get("/chat/conversations/{conversation_id}/messages")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -40,6 +41,14 @@ def bot_line(reply: dict[str, Any]) -> store.NewMessage:
     return store.NewMessage("bot", str(reply.get("text") or ""), payload=payload or None)
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What one customer message produced."""
+
+    replies: list[dict[str, Any]]  # to show the customer now
+    last_id: int  # the transcript's newest line after it (REST clients poll from there)
+
+
 # A channel that can push messages to a customer unasked (Telegram, the widget).
 Pusher = Callable[[str, list[dict[str, Any]]], Awaitable[None]]
 
@@ -52,12 +61,11 @@ class Router:
 
     async def handle(
         self, sender: str, channel: str, text: str, metadata: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        """One customer message; the replies to show them now (none while with an agent)."""
+    ) -> Answer:
+        """One customer message: the replies to show now (none while with an agent)."""
         conversation = await store.conversation_by_sender(self.engine, sender)
         if conversation and conversation.state in WITH_AGENT:
-            await self._to_agent(sender, channel, text, conversation.id)
-            return []
+            return await self._to_agent(sender, channel, text, conversation.id)
         if conversation and conversation.state == "closed" and conversation.rating is None:
             if text.strip() in RATINGS:
                 return await self._rate(sender, channel, text.strip())
@@ -71,8 +79,8 @@ class Router:
             sender, channel, text, metadata, conversation.id if conversation else None
         )
 
-    async def _to_agent(self, sender: str, channel: str, text: str, conversation_id: int) -> None:
-        await store.record_message(
+    async def _to_agent(self, sender: str, channel: str, text: str, conversation_id: int) -> Answer:
+        message = await store.record_message(
             self.engine, sender_id=sender, channel=channel, direction="customer", text=text
         )
         await notify(self.app, "message", conversation_id)
@@ -80,15 +88,15 @@ class Router:
             await self.rasa.append(sender, [{"event": "user", "text": text}])
         except RasaError:
             logger.warning("Could not add a customer message to the tracker of %s", sender)
+        return Answer([], message.id)
 
-    async def _rate(self, sender: str, channel: str, rating: str) -> list[dict[str, Any]]:
+    async def _rate(self, sender: str, channel: str, rating: str) -> Answer:
         await store.set_rating(self.engine, sender_id=sender, rating=int(rating), comment=None)
-        await store.record_message(
+        message = await store.record_message(
             self.engine, sender_id=sender, channel=channel, direction="customer", text=rating
         )
-        return await self._bot_says(
-            sender, channel, await self.rasa.trigger(sender, "rating_received")
-        )
+        thanks = await self.rasa.trigger(sender, "rating_received")
+        return Answer(thanks, await self._bot_says(sender, channel, thanks) or message.id)
 
     async def _to_bot(
         self,
@@ -97,14 +105,14 @@ class Router:
         text: str,
         metadata: dict[str, Any],
         conversation_id: int | None,
-    ) -> list[dict[str, Any]]:
+    ) -> Answer:
         turn = await self.rasa.turn(sender, text, metadata)
         reasons = [reason for reason in map(handoff_reason, turn.replies) if reason]
         shown = [reply for reply in turn.replies if not handoff_reason(reply)]
         understood = store.NewMessage(
             "customer", text, intent=turn.intent, confidence=turn.confidence
         )
-        conversation_id, _ = await store.record_messages(
+        conversation_id, last = await store.record_messages(
             self.engine,
             sender_id=sender,
             channel=channel,
@@ -113,13 +121,15 @@ class Router:
             conversation_id=conversation_id,
         )
         if reasons:
-            shown += await self._hand_off(sender, channel, reasons[0], turn.slots)
+            announced = await self._hand_off(sender, channel, reasons[0], turn.slots)
+            shown += announced.replies
+            last = max(last, announced.last_id)
         await notify(self.app, "message", conversation_id)
-        return shown
+        return Answer(shown, last)
 
     async def _hand_off(
         self, sender: str, channel: str, reason: str, slots: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    ) -> Answer:
         conversation = await store.open_handoff(
             self.engine,
             sender_id=sender,
@@ -136,22 +146,21 @@ class Router:
             "handoff_queued",
             {"wait_minutes": str(minutes), "agents_online": "yes" if self.agents_online else "no"},
         )
-        return await self._bot_says(sender, channel, announced)
+        return Answer(announced, await self._bot_says(sender, channel, announced))
 
     @property
     def agents_online(self) -> bool:
         """Whether an agent is signed in with the inbox open (its live-update socket)."""
         return agents_online(self.app)
 
-    async def _bot_says(
-        self, sender: str, channel: str, replies: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
-        """Records the bot's replies in the transcript; returns them to show."""
-        if replies:
-            await store.record_messages(
-                self.engine, sender_id=sender, channel=channel, lines=list(map(bot_line, replies))
-            )
-        return replies
+    async def _bot_says(self, sender: str, channel: str, replies: list[dict[str, Any]]) -> int:
+        """Records the bot's replies in the transcript; the last one's id (0: none)."""
+        if not replies:
+            return 0
+        _, last = await store.record_messages(
+            self.engine, sender_id=sender, channel=channel, lines=list(map(bot_line, replies))
+        )
+        return last
 
     async def deliver(self, sender: str, channel: str, replies: list[dict[str, Any]]) -> None:
         """Bot messages that did not answer a customer's message (handback, rating)."""

@@ -152,9 +152,10 @@ class TelegramChannel:
             async with self.out.typing(chat.id):
                 if language:
                     await self._hint_language(sender, language)
-                replies = await self.router.handle(
+                answer = await self.router.handle(
                     sender, CHANNEL, customer_text, {"telegram": {"language_hint": language}}
                 )
+                replies = answer.replies
         except Exception:  # Rasa down, a bug: the customer still hears from us
             logger.exception("The turn of %s failed", sender)
             replies = [{"text": text("apology", language)}]

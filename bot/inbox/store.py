@@ -137,17 +137,6 @@ async def record_messages(
     return conversation_id, last
 
 
-async def last_message_id(engine: AsyncEngine, sender_id: str) -> int:
-    """The id of the newest line of the sender's conversation; 0 if there is none."""
-    async with engine.connect() as conn:
-        last = await conn.scalar(
-            select(func.max(messages.c.id))
-            .select_from(messages.join(conversations))
-            .where(conversations.c.sender_id == sender_id)
-        )
-    return int(last or 0)
-
-
 async def open_handoff(
     engine: AsyncEngine,
     *,

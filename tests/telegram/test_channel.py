@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bot.gateway.keys import GATEWAY, GatewayState
 from bot.gateway.rasa_client import RasaError
+from bot.gateway.router import Answer
 from bot.gateway.telegram import SECRET_HEADER, TELEGRAM, setup_telegram
 from bot.gateway.telegram_channel import TelegramChannel
 from bot.gateway.telegram_texts import text
@@ -63,14 +64,14 @@ class ScriptedRouter:
 
     async def handle(
         self, sender: str, channel: str, said: str, metadata: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    ) -> Answer:
         self.heard.append((sender, channel, said, metadata))
         if self.down:
-            raise RasaError("POST /webhooks/rest/webhook: connection refused")
-        await store.record_message(
+            raise RasaError("POST /webhooks/rest/turn: connection refused")
+        message = await store.record_message(
             self.engine, sender_id=sender, channel=channel, direction="customer", text=said
         )
-        return self.answer(said)
+        return Answer(self.answer(said), message.id)
 
     def said(self) -> list[str]:
         return [heard[2] for heard in self.heard]
