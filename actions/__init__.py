@@ -1,4 +1,4 @@
 """Kramar's custom actions (rasa-sdk), one module per topic.
 
-`shop_client` is the one way every action reaches the shop backend.
+`shops` is the one way every action reaches the shop, whatever its platform.
 """

@@ -7,15 +7,12 @@ shipped) with the alternative: a return once it is delivered.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from rasa_sdk.events import EventType
 
-from actions.handoff import shop_down
-from actions.returns import idempotency_key
-from actions.shop_client import Address, NotFound, Order, Refused, ShopUnavailable, shop
-from actions.topics import Blocker, Request, Topic
-
-CHANGEABLE = ("pending_payment", "paid", "packed")
+from actions.shops import Address, NotFound, Order, Refused, ShopUnavailable, shop
+from actions.topics import CONFIRM, FREE_TEXT, Blocker, Question, Request, Topic, Turn
 
 COUNTRY_WORDS = {
     "UA": ("ukraine", "ukraina", "україна", "украина", "ukrajina", "ua"),
@@ -44,10 +41,13 @@ POSTAL_CODES = {
 
 def _blocker(kind: str):  # type: ignore[no-untyped-def]
     def blocker(order: Order, language: str) -> Blocker | None:
-        if order.status in CHANGEABLE:
+        # The platform's rules: Medusa, say, cancels nothing it has packed.
+        allowed = shop().cancellable if kind == "cancel" else shop().readdressable
+        if order.status in allowed:
             return None
         values = {"order_id": order.id}
-        if order.status in ("shipped", "delivered"):
+        # Packed but past the platform's point of no return reads as shipped.
+        if order.status in ("packed", "shipped", "delivered"):
             return Blocker(f"utter_{kind}_already_shipped", values)
         if order.status == "cancelled":
             return Blocker("utter_order_already_cancelled", values)
@@ -103,9 +103,8 @@ async def cancel(request: Request) -> list[EventType]:
     if request.slot("confirm") is not True:
         request.say("utter_nothing_changed")
         return []
-    key = idempotency_key(request.tracker.sender_id, order.id, "cancel")
     try:
-        await shop().cancel_order(order.id, "Cancelled by the customer in chat", key)
+        await shop().cancel_order(order, "Cancelled by the customer in chat", request.key("cancel"))
     except Refused:
         # A retried cancel that already went through is refused as "already cancelled".
         try:
@@ -116,7 +115,7 @@ async def cancel(request: Request) -> list[EventType]:
             request.say("utter_cancel_already_shipped", order_id=order.id)
             return []
     except (ShopUnavailable, NotFound):
-        shop_down(request.dispatcher)
+        request.shop_down()
         return []
     paid = order.status != "pending_payment"
     request.say("utter_cancel_done_paid" if paid else "utter_cancel_done", order_id=order.id)
@@ -133,24 +132,51 @@ async def change_address(request: Request) -> list[EventType]:
     if address is None:
         request.say("utter_invalid_address")
         return []
-    key = idempotency_key(request.tracker.sender_id, order.id, address.as_text())
     try:
-        await shop().change_address(order.id, address, key)
+        await shop().change_address(order, address, request.key(address.as_text()))
     except Refused:
         request.say("utter_address_already_shipped", order_id=order.id)
         return []
     except (ShopUnavailable, NotFound):
-        shop_down(request.dispatcher)
+        request.shop_down()
         return []
     request.say("utter_address_changed", order_id=order.id, new_address=address.as_text())
     request.say("utter_anything_else")
     return []
 
 
-CANCEL = Topic(name="cancel", slots=("confirm",), complete=cancel, blocker=_blocker("cancel"))
+async def extract_new_address(turn: Turn) -> dict[str, Any]:
+    text = turn.answer("new_address")
+    return {"new_address": text} if text else {}
+
+
+async def validate_new_address(value: Any, turn: Turn) -> dict[str, Any]:
+    if not value:
+        return {"new_address": None}
+    order = await turn.order()
+    address = parse_address(str(value), order.shipping_address)
+    if address is None:
+        turn.say("utter_invalid_address")
+        return {"new_address": None}
+    return {"new_address": address.as_text()}
+
+
+CANCEL = Topic(
+    name="cancel",
+    questions=(CONFIRM,),
+    complete=cancel,
+    blocker=_blocker("cancel"),
+    confirm_response="utter_confirm_cancel",
+)
 ADDRESS = Topic(
     name="address",
-    slots=("new_address", "confirm"),
+    questions=(
+        Question(
+            "new_address", FREE_TEXT, extract=extract_new_address, validate=validate_new_address
+        ),
+        CONFIRM,
+    ),
     complete=change_address,
     blocker=_blocker("address"),
+    confirm_response="utter_confirm_address",
 )

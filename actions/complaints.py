@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from rasa_sdk.events import EventType, SlotSet
 
-from actions.handoff import shop_down
-from actions.returns import idempotency_key
-from actions.shop_client import NotFound, Refused, ShopUnavailable, shop
+from actions.handoff import hand_off
+from actions.mood import is_upset
+from actions.shops import NotFound, Refused, ShopUnavailable, shop
 from actions.texts import date_text
-from actions.topics import Request, Topic
+from actions.topics import FREE_TEXT, Question, Request, Topic, Turn, latest_intent, latest_text
 from bot.policy import load_policy
 
 # Word stems that name each ticket category, in the shop's languages.
@@ -54,18 +55,16 @@ async def create_ticket(request: Request) -> list[EventType]:
     photo = request.slot("complaint_photo")
     description = str(request.slot("complaint_description") or "").strip()[:5000]
     category = str(request.slot("complaint_category") or "other")
-    key = idempotency_key(request.tracker.sender_id, order.id, category, description)
     try:
         ticket = await shop().create_ticket(
-            order.id,
-            order.customer_email,
+            order,
             category,
             description or "(no description)",
             photo if photo and photo != "none" else None,
-            key,
+            request.key(category, description),
         )
     except (ShopUnavailable, NotFound, Refused):
-        shop_down(request.dispatcher)
+        request.shop_down()
         return []
     request.say(
         "utter_complaint_ticket",
@@ -81,8 +80,58 @@ async def create_ticket(request: Request) -> list[EventType]:
     return [SlotSet("complaint_count", float(count))]
 
 
+def on_request(turn: Turn) -> dict[str, Any]:
+    """Empathy first; what the complaint already says fills its questions."""
+    if latest_intent(turn.tracker) != "complaint":
+        return {}
+    text = latest_text(turn.tracker)
+    if is_upset(text):
+        # Strong feelings or a repeated problem: a person, straight away.
+        turn.say("utter_complaint_empathy_strong")
+        hand_off(turn.dispatcher, "upset_customer")
+        return {"customer_upset": True, "end_request": True}
+    turn.say("utter_complaint_empathy")
+    slots: dict[str, Any] = {}
+    category = category_of(text)
+    if category and not turn.tracker.get_slot("complaint_category"):
+        slots["complaint_category"] = category
+    if len(text.split()) >= 5 and not turn.tracker.get_slot("complaint_description"):
+        slots["complaint_description"] = text
+    return slots
+
+
+async def extract_category(turn: Turn) -> dict[str, Any]:
+    text = turn.answer("complaint_category")
+    if not text:
+        return {}
+    category = category_of(text)
+    if category is None and text.strip().lower() in ("other", "інше", "inne", "jiné", "jine"):
+        category = "other"
+    return {"complaint_category": category or "other"}
+
+
+async def extract_description(turn: Turn) -> dict[str, Any]:
+    text = turn.answer("complaint_description")
+    return {"complaint_description": text} if text else {}
+
+
+async def extract_photo(turn: Turn) -> dict[str, Any]:
+    text = turn.answer("complaint_photo")
+    if not text:
+        return {}
+    photo = photo_of(text)
+    if photo is None:
+        turn.say("utter_invalid_photo")
+    return {"complaint_photo": photo}
+
+
 TOPIC = Topic(
     name="complaint",
-    slots=("complaint_category", "complaint_description", "complaint_photo"),
+    questions=(
+        Question("complaint_category", extract=extract_category),
+        Question("complaint_description", FREE_TEXT, extract=extract_description),
+        Question("complaint_photo", FREE_TEXT, extract=extract_photo),
+    ),
     complete=create_ticket,
+    on_request=on_request,
 )

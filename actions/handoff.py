@@ -47,12 +47,6 @@ def hand_off(dispatcher: CollectingDispatcher, reason: str) -> None:
     dispatcher.utter_message(json_message={"handoff": {"reason": reason}})
 
 
-def shop_down(dispatcher: CollectingDispatcher) -> None:
-    """The shop did not answer even after retries: apologise and hand off."""
-    dispatcher.utter_message(response="utter_shop_unavailable")
-    hand_off(dispatcher, "backend_failure")
-
-
 class ActionHandoff(Action):
     """The customer asked for a person, or said the bot did not help."""
 

@@ -21,29 +21,35 @@ from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import changes, complaints, orders, refunds, returns
-from actions.handoff import hand_off, shop_down
-from actions.mood import is_upset
-from actions.shop_client import NotFound, Order, ShopUnavailable, shop
+from actions.handoff import hand_off
+from actions.shops import NotFound, ShopUnavailable, TooManyAttempts, shop
 from actions.texts import items_text, label, language_of
-from actions.topics import FLOW_SLOTS, Request, Topic
+from actions.topics import (
+    FREE_TEXT,
+    YES_NO,
+    Question,
+    Request,
+    Topic,
+    Turn,
+    all_topics,
+    customer_just_spoke,
+    latest_intent,
+    latest_text,
+    shop_down,
+    verified_order,
+)
 from bot.nlu.patterns import find_order_numbers, normalise_email
 
 logger = logging.getLogger(__name__)
 
 FORM = "order_request_form"
 MAX_FAILURES = 3
-TOPICS: dict[str, Topic] = {
-    topic.name: topic
-    for topic in (
-        orders.TOPIC,
-        returns.TOPIC,
-        refunds.TOPIC,
-        changes.CANCEL,
-        changes.ADDRESS,
-        complaints.TOPIC,
-    )
+TOPICS: dict[str, Topic] = all_topics()
+QUESTIONS: dict[str, Question] = {
+    question.slot: question for topic in TOPICS.values() for question in topic.questions
 }
+# Slots the topics fill; all are cleared when a request is finished.
+FLOW_SLOTS = tuple(QUESTIONS)
 DEFAULT_TOPIC = "order_status"
 # Messages that interrupt the form instead of answering it; rules handle them.
 INTERRUPTIONS = {
@@ -52,13 +58,13 @@ INTERRUPTIONS = {
 }  # fmt: skip
 # Slots whose answer is free text ("the zip broke after a day", an address):
 # whatever the NLU made of it, only these interrupt.
-FREE_TEXT_SLOTS = {"return_reason", "new_address", "complaint_description", "complaint_photo"}
+FREE_TEXT_SLOTS = {slot for slot, question in QUESTIONS.items() if question.kind == FREE_TEXT}
 FREE_TEXT_INTERRUPTIONS = {"stop", "human_handoff", "bot_not_helpful", "empty_message"}
 # Picking from buttons (items, a category): a question or a request to stop still interrupts.
 CHOICE_INTERRUPTIONS = FREE_TEXT_INTERRUPTIONS | {"faq", "bot_challenge", "switch_language"}
 # While one of these is asked, a message is its answer, not a new request
 # ("Faulty or damaged" as a return reason must not turn the return into a complaint).
-ANSWER_SLOTS = FREE_TEXT_SLOTS | {"return_items", "complaint_category"}
+ANSWER_SLOTS = {slot for slot, question in QUESTIONS.items() if question.kind != YES_NO}
 # "Where is my *other* order?": the conversation's current order is not meant.
 OTHER_ORDER = re.compile(
     r"\b(other|another|second|different)\b|інш|друг|ещё одн|inn[eyaą]|drugi|kolejn|"
@@ -76,7 +82,7 @@ def topic_of(tracker: Tracker) -> Topic:
     if tracker.get_slot("requested_slot") in ANSWER_SLOTS and customer_just_spoke(tracker):
         # An answer ("changed my mind") is not a new request, whatever the NLU thought.
         name = previous_topic(tracker) or name
-    return TOPICS.get(name or DEFAULT_TOPIC, orders.TOPIC)
+    return TOPICS.get(name or DEFAULT_TOPIC) or TOPICS[DEFAULT_TOPIC]
 
 
 def is_verified(tracker: Tracker) -> bool:
@@ -84,27 +90,8 @@ def is_verified(tracker: Tracker) -> bool:
     return order_id is not None and tracker.get_slot("verified_order_id") == str(order_id)
 
 
-def latest_intent(tracker: Tracker) -> str:
-    return str(tracker.latest_message.get("intent", {}).get("name") or "")
-
-
-def latest_text(tracker: Tracker) -> str:
-    return str(tracker.latest_message.get("text") or "")
-
-
 def _entity(tracker: Tracker, name: str) -> Any:
     return next(tracker.get_latest_entity_values(name), None)
-
-
-def customer_just_spoke(tracker: Tracker) -> bool:
-    """True on the customer's turn; False when the form runs again after an answer
-    to an interruption (the bot has spoken since the customer's message)."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "bot":
-            return False
-        if event.get("event") == "user":
-            return True
-    return False
 
 
 def previous_topic(tracker: Tracker) -> str | None:
@@ -116,10 +103,6 @@ def previous_topic(tracker: Tracker) -> str | None:
         elif seen_latest_user and event.get("event") == "slot" and event.get("name") == "topic":
             return event.get("value")
     return None
-
-
-async def fetch_order(tracker: Tracker) -> Order:
-    return await shop().get_order(int(tracker.get_slot("order_id")))
 
 
 class ValidateOrderRequestForm(FormValidationAction):
@@ -157,17 +140,44 @@ class ValidateOrderRequestForm(FormValidationAction):
         # always filled, so it is never asked).
         verify = ["topic", "order_id", "email"]
         topic = topic_of(tracker)
-        if not is_verified(tracker) or not topic.slots:
+        if not is_verified(tracker) or not topic.questions:
             return verify
         try:
-            order = await fetch_order(tracker)
+            order = await verified_order(tracker)
         except (ShopUnavailable, NotFound):
             return []  # the completing action tells the customer
         if topic.blocker(order, language_of(tracker)):
             return []
-        if topic.name == "return" and len(order.items) == 1:
-            return [*verify, "return_reason"]
-        return [*verify, *topic.slots]
+        return [*verify, *topic.slots_for(order)]
+
+    def __getattr__(self, name: str) -> Any:
+        """`extract_<slot>` / `validate_<slot>` of the current topic's questions
+        (each topic module owns them), found the way rasa-sdk looks them up."""
+        kind, _, slot = name.partition("_")
+        question = QUESTIONS.get(slot)
+        if question is None or kind not in ("extract", "validate"):
+            raise AttributeError(name)
+        if kind == "extract" and question.extract:
+            extract = question.extract
+
+            async def run_extract(
+                dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+            ) -> dict[str, Any]:
+                if topic_of(tracker).question(slot) is not question:
+                    return {}
+                return await extract(Turn(dispatcher, tracker))
+
+            return run_extract
+        if kind == "validate" and question.validate:
+            validate = question.validate
+
+            async def run_validate(
+                value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+            ) -> dict[str, Any]:
+                return await validate(value, Turn(dispatcher, tracker))
+
+            return run_validate
+        raise AttributeError(name)
 
     # --- Order number and email, verified together ------------------------
 
@@ -252,21 +262,24 @@ class ValidateOrderRequestForm(FormValidationAction):
         if failures(tracker) >= MAX_FAILURES:
             return {"order_id": order_id, "email": email}
         try:
-            order: Order | None = await shop().get_order(int(order_id))
+            await shop().find_order(int(order_id), email)
         except NotFound:
-            order = None
+            if not typed:
+                return {}
+            count = failures(tracker) + 1
+            if count < MAX_FAILURES:
+                dispatcher.utter_message(response="utter_order_not_found")
+            return {"order_id": None, "email": None, "verification_failures": float(count)}
+        except TooManyAttempts as paused:
+            # Wrong emails for this order from any chat: the shop checks none for a while.
+            minutes = str(-(-paused.seconds // 60))
+            dispatcher.utter_message(response="utter_verification_paused", minutes=minutes)
+            return {"order_id": None, "email": None, "end_request": True}
         except ShopUnavailable:
             logger.warning("Shop unavailable while verifying order %s", order_id)
             shop_down(dispatcher)
             return {"order_id": order_id, "email": email, "end_request": True}
-        if order is not None and order.belongs_to(email):
-            return {"order_id": order_id, "email": email, "verified_order_id": order_id}
-        if not typed:
-            return {}
-        count = failures(tracker) + 1
-        if count < MAX_FAILURES:
-            dispatcher.utter_message(response="utter_order_not_found")
-        return {"order_id": None, "email": None, "verification_failures": float(count)}
+        return {"order_id": order_id, "email": email, "verified_order_id": order_id}
 
     # --- Topic and its questions ------------------------------------------
 
@@ -281,115 +294,10 @@ class ValidateOrderRequestForm(FormValidationAction):
         if tracker.get_slot("requested_slot") in ANSWER_SLOTS:
             return {"topic": previous_topic(tracker) or value}
         slots: dict[str, Any] = {"topic": value}
-        if value == "complaint" and latest_intent(tracker) == "complaint":
-            text = latest_text(tracker)
-            if is_upset(text):
-                # Strong feelings or a repeated problem: a person, straight away.
-                dispatcher.utter_message(response="utter_complaint_empathy_strong")
-                hand_off(dispatcher, "upset_customer")
-                return {**slots, "customer_upset": True, "end_request": True}
-            dispatcher.utter_message(response="utter_complaint_empathy")
-            category = complaints.category_of(text)
-            if category and not tracker.get_slot("complaint_category"):
-                slots["complaint_category"] = category
-            if len(text.split()) >= 5 and not tracker.get_slot("complaint_description"):
-                slots["complaint_description"] = text
+        topic = TOPICS.get(str(value))
+        if topic and topic.on_request:
+            slots.update(topic.on_request(Turn(dispatcher, tracker)))
         return slots
-
-    def _answer(self, tracker: Tracker, slot: str) -> str | None:
-        """The latest message when it answers the question about `slot`."""
-        if tracker.get_slot("requested_slot") != slot or not customer_just_spoke(tracker):
-            return None  # not an answer, or already answered as an interruption
-        text = latest_text(tracker).strip()
-        return text or None
-
-    async def extract_return_items(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        text = self._answer(tracker, "return_items")
-        return {"return_items": text} if text else {}
-
-    async def validate_return_items(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if not value:
-            return {"return_items": None}
-        order = await fetch_order(tracker)
-        if set(str(value).split(",")) <= {item.sku for item in order.items}:
-            return {"return_items": value}
-        skus = returns.match_items(str(value), order)
-        if not skus:
-            dispatcher.utter_message(response="utter_invalid_return_items")
-            return {"return_items": None}
-        return {"return_items": ",".join(skus)}
-
-    async def extract_return_reason(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        text = self._answer(tracker, "return_reason")
-        if text and topic_of(tracker).name == "return" and len(text) <= 500:
-            slots: dict[str, Any] = {"return_reason": text}
-            if not tracker.get_slot("return_items"):  # single-item order
-                order = await fetch_order(tracker)
-                slots["return_items"] = ",".join(item.sku for item in order.items)
-            return slots
-        return {}
-
-    async def extract_confirm(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != "confirm":
-            return {}
-        intent = latest_intent(tracker)
-        if intent in ("affirm", "deny"):
-            return {"confirm": intent == "affirm"}
-        return {}
-
-    async def extract_new_address(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        text = self._answer(tracker, "new_address")
-        return {"new_address": text} if text else {}
-
-    async def validate_new_address(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if not value:
-            return {"new_address": None}
-        order = await fetch_order(tracker)
-        address = changes.parse_address(str(value), order.shipping_address)
-        if address is None:
-            dispatcher.utter_message(response="utter_invalid_address")
-            return {"new_address": None}
-        return {"new_address": address.as_text()}
-
-    async def extract_complaint_category(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        text = self._answer(tracker, "complaint_category")
-        if not text:
-            return {}
-        category = complaints.category_of(text)
-        if category is None and text.strip().lower() in ("other", "інше", "inne", "jiné", "jine"):
-            category = "other"
-        return {"complaint_category": category or "other"}
-
-    async def extract_complaint_description(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        text = self._answer(tracker, "complaint_description")
-        return {"complaint_description": text} if text else {}
-
-    async def extract_complaint_photo(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        text = self._answer(tracker, "complaint_photo")
-        if not text:
-            return {}
-        photo = complaints.photo_of(text)
-        if photo is None:
-            dispatcher.utter_message(response="utter_invalid_photo")
-        return {"complaint_photo": photo}
 
 
 class ActionAskReturnItems(Action):
@@ -403,7 +311,7 @@ class ActionAskReturnItems(Action):
     ) -> list[EventType]:
         language = language_of(tracker)
         try:
-            order = await fetch_order(tracker)
+            order = await verified_order(tracker)
         except (ShopUnavailable, NotFound):
             shop_down(dispatcher)
             return []
@@ -427,13 +335,8 @@ class ActionAskConfirm(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        response = (
-            "utter_confirm_address"
-            if tracker.get_slot("topic") == "address"
-            else "utter_confirm_cancel"
-        )
         dispatcher.utter_message(
-            response=response,
+            response=topic_of(tracker).confirm_response or "utter_confirm_cancel",
             order_id=tracker.get_slot("order_id"),
             new_address=tracker.get_slot("new_address") or "",
         )
@@ -458,7 +361,7 @@ class ActionCompleteRequest(Action):
             return done  # the form already said why (shop down, handed off, ...)
         language = language_of(tracker)
         try:
-            order = await fetch_order(tracker)
+            order = await verified_order(tracker)
         except (ShopUnavailable, NotFound):
             shop_down(dispatcher)
             return done

@@ -6,7 +6,7 @@ from typing import Any
 
 from rasa_sdk.events import EventType
 
-from actions.shop_client import Order
+from actions.shops import Order
 from actions.texts import date_text, items_text, money_text
 from actions.topics import Request, Topic
 
@@ -47,4 +47,4 @@ async def tell_status(request: Request) -> list[EventType]:
     return []
 
 
-TOPIC = Topic(name="order_status", slots=(), complete=tell_status)
+TOPIC = Topic(name="order_status", questions=(), complete=tell_status)

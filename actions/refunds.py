@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from rasa_sdk.events import EventType
 
-from actions.handoff import shop_down
-from actions.shop_client import NotFound, ShopUnavailable, shop
+from actions.shops import NotFound, ShopUnavailable, shop
 from actions.texts import date_text, money_text
 from actions.topics import Request, Topic
 
@@ -13,14 +12,13 @@ from actions.topics import Request, Topic
 async def tell_refund(request: Request) -> list[EventType]:
     order = request.order
     try:
-        returns = await shop().list_returns(order.id)
+        latest = await shop().latest_return(order)
     except (ShopUnavailable, NotFound):
-        shop_down(request.dispatcher)
+        request.shop_down()
         return []
-    if not returns:
+    if latest is None:
         request.say("utter_refund_no_return", order_id=order.id)
         return []
-    latest = returns[-1]
     values = {
         "order_id": order.id,
         "return_id": latest.id,
@@ -40,4 +38,4 @@ async def tell_refund(request: Request) -> list[EventType]:
     return []
 
 
-TOPIC = Topic(name="refund", slots=(), complete=tell_refund)
+TOPIC = Topic(name="refund", questions=(), complete=tell_refund)

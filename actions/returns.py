@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import difflib
-import hashlib
 import re
-from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from rasa_sdk.events import EventType
 
-from actions.handoff import shop_down
-from actions.shop_client import NotFound, Order, Refused, ShopUnavailable, shop
+from actions.shops import NotFound, Order, Refused, ShopUnavailable, shop
+from actions.shops.base import RETURN_CANCELLED, RETURN_EXISTS, RETURN_WINDOW_CLOSED
 from actions.texts import date_text, items_text, money_text
-from actions.topics import Blocker, Request, Topic
+from actions.topics import FREE_TEXT, Blocker, Question, Request, Topic, Turn
 from bot.policy import load_policy
 
 # Words meaning "all of them" in the shop's languages.
@@ -25,26 +24,25 @@ ALL_WORDS = {
 
 
 def blocker(order: Order, language: str) -> Blocker | None:
-    """Why the order cannot be returned now, if it cannot."""
+    """Why the order cannot be returned now (the shop platform's rules), if it cannot."""
     values = {"order_id": order.id}
-    if order.status in ("return_in_progress", "refunded"):
+    reason = shop().return_blocker(order)
+    if reason is None:
+        return None
+    if reason == RETURN_EXISTS:
         return Blocker("utter_return_exists", values)
-    if order.status == "cancelled":
+    if reason == RETURN_CANCELLED:
         return Blocker("utter_return_cancelled_order", values)
-    if order.status != "delivered" or order.delivered_at is None:
-        return Blocker("utter_return_not_delivered", values)
-    window = timedelta(days=load_policy().return_window_days)
-    closed = order.delivered_at + window
-    if datetime.now(timezone.utc) > closed:
+    if reason == RETURN_WINDOW_CLOSED:
         return Blocker(
             "utter_return_window_closed",
             {
                 **values,
-                "window_days": window.days,
+                "window_days": load_policy().return_window_days,
                 "delivered_date": date_text(order.delivered_at, language),
             },
         )
-    return None
+    return Blocker("utter_return_not_delivered", values)
 
 
 def _words(text: str) -> set[str]:
@@ -68,9 +66,38 @@ def match_items(text: str, order: Order) -> list[str]:
     return chosen
 
 
-def idempotency_key(*parts: object) -> str:
-    """The same request from the same conversation always gets the same key."""
-    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:40]
+async def extract_return_items(turn: Turn) -> dict[str, Any]:
+    text = turn.answer("return_items")
+    return {"return_items": text} if text else {}
+
+
+async def validate_return_items(value: Any, turn: Turn) -> dict[str, Any]:
+    if not value:
+        return {"return_items": None}
+    order = await turn.order()
+    if set(str(value).split(",")) <= {item.sku for item in order.items}:
+        return {"return_items": value}
+    skus = match_items(str(value), order)
+    if not skus:
+        turn.say("utter_invalid_return_items")
+        return {"return_items": None}
+    return {"return_items": ",".join(skus)}
+
+
+async def extract_return_reason(turn: Turn) -> dict[str, Any]:
+    text = turn.answer("return_reason")
+    if not text or len(text) > 500:
+        return {}
+    slots: dict[str, Any] = {"return_reason": text}
+    if not turn.tracker.get_slot("return_items"):  # single-item order
+        order = await turn.order()
+        slots["return_items"] = ",".join(item.sku for item in order.items)
+    return slots
+
+
+def needs(order: Order) -> tuple[str, ...]:
+    """One item: nothing to pick, only the reason."""
+    return ("return_reason",) if len(order.items) == 1 else ("return_items", "return_reason")
 
 
 async def create_return(request: Request) -> list[EventType]:
@@ -81,16 +108,16 @@ async def create_return(request: Request) -> list[EventType]:
     if not chosen:
         request.say("utter_technical_problem")
         return []
-    key = idempotency_key(request.tracker.sender_id, order.id, ",".join(skus), reason)
+    key = request.key(",".join(skus), reason)
     try:
         created = await shop().create_return(
-            order.id, [(item.sku, item.quantity) for item in chosen], reason, key
+            order, [(item.sku, item.quantity) for item in chosen], reason, key
         )
     except Refused:
         request.say("utter_return_refused", order_id=order.id)
         return []
     except (ShopUnavailable, NotFound):
-        shop_down(request.dispatcher)
+        request.shop_down()
         return []
     carrier = order.shipment.carrier if order.shipment else ""
     request.say(
@@ -111,7 +138,11 @@ async def create_return(request: Request) -> list[EventType]:
 
 TOPIC = Topic(
     name="return",
-    slots=("return_items", "return_reason"),
+    questions=(
+        Question("return_items", extract=extract_return_items, validate=validate_return_items),
+        Question("return_reason", FREE_TEXT, extract=extract_return_reason),
+    ),
     complete=create_return,
     blocker=blocker,
+    needs=needs,
 )

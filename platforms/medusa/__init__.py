@@ -1,0 +1,1 @@
+"""Medusa 2 for the contract tests and `make run` with SHOP_PLATFORM=medusa."""
