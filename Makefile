@@ -17,7 +17,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data bot/nlu -type f \( -n
 PYTHON_310 := $(firstword $(foreach p,python3.10 $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) /usr/bin/python3.10,\
 	$(shell $(p) -c 'import sys; assert sys.version_info[:2] == (3, 10); print(sys.executable)' 2>/dev/null)))
 
-.PHONY: help setup train learn run test eval bench lint types browser haproxy clean
+.PHONY: help setup train learn run test eval bench lint types browser haproxy medusa clean
 
 help:
 	@echo "make run    set up, train if needed, start the whole assistant"
@@ -77,10 +77,15 @@ haproxy:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy) >/dev/null \
 		|| { echo "step 'haproxy': could not install haproxy (apt-get install haproxy)." >&2; exit 1; }; }
 
+# Medusa 2 for the shop contract tests (tests/shops): its npm packages, once per
+# platforms/medusa/package-lock.json, into ~/.cache/kramar/medusa (outside the checkout).
+medusa: $(VENV_STAMP)
+	@PYTHONPATH=. $(PY) -m platforms.medusa.server install
+
 # The tests use the PostgreSQL and Redis that answer at KRAMAR_TEST_POSTGRES_URL
 # and KRAMAR_TEST_REDIS_URL (127.0.0.1:5432 and :6379); when none does,
 # tests/support/infra.py installs Debian's packages and starts its own.
-test: $(MODEL) browser haproxy
+test: $(MODEL) browser haproxy medusa
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check --quiet .
 	$(VENV)/bin/mypy bot actions

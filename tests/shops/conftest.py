@@ -1,7 +1,8 @@
-"""The shops the contract suite runs against, each a real server started once per
-session: the reference shop (`python -m bot.shop`, fresh SQLite) and Medusa 2
+"""The shops the contract suite runs against, each a real server started once for
+this folder: the reference shop (`python -m bot.shop`, fresh SQLite) and Medusa 2
 (its npm packages from the cache, its own PostgreSQL database, seeded by
-platforms/medusa/src/scripts/seed.ts). No stand-in imitates either."""
+platforms/medusa/src/scripts/seed.ts). No stand-in imitates either; both stop
+after the folder's last test."""
 
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     raise RuntimeError(f"the reference shop did not answer:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def reference_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShopUnderTest]:
     workdir = tmp_path_factory.mktemp("reference-shop")
     port, key = free_port(), secrets.token_urlsafe(16)
@@ -136,7 +137,7 @@ def reference_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShopUnd
         process.wait(timeout=20)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def medusa_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShopUnderTest]:
     workdir = tmp_path_factory.mktemp("medusa")
     with (
@@ -162,7 +163,7 @@ def medusa_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShopUnderT
         )
 
 
-@pytest.fixture(scope="session", params=["reference", "medusa"])
+@pytest.fixture(scope="package", params=["reference", "medusa"])
 def shop_under_test(request: pytest.FixtureRequest) -> ShopUnderTest:
     """Each contract test runs once per platform."""
     return request.getfixturevalue(f"{request.param}_shop")

@@ -33,6 +33,10 @@ from actions.shops.base import (
 from tests.shops.conftest import READ_ONLY_CASES, ShopUnderTest
 from tests.support.stack import free_port
 
+# Medusa's set-up (migrate, seed, start: about 2.5 minutes on 2 busy cores)
+# counts against the first test that needs it.
+pytestmark = pytest.mark.timeout(600)
+
 # case -> (the bot's status, why a return is refused or None)
 EXPECTED = {
     "pending_payment": ("pending_payment", RETURN_NOT_DELIVERED),
