@@ -3,8 +3,9 @@ the inbox needs. Plain async functions over an AsyncEngine, no HTTP here."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,14 @@ log = logging.getLogger(__name__)
 HANDED_OFF = ("waiting", "assigned")
 MAX_COMMENT_LENGTH = 2000
 UNKNOWN_CHANNEL = "unknown"
+
+
+@contextlib.asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for reads alone: no transaction around them (PostgreSQL would
+    otherwise get a BEGIN and a ROLLBACK around every look-up of every turn)."""
+    async with engine.connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 # ---------------------------------------------------------------- the gateway's calls
@@ -113,21 +122,25 @@ async def record_messages(
     now = utc_now()
     if conversation_id is None:
         conversation_id = await _ensure_conversation(engine, sender_id, channel, now)
-    last = 0
+    rows = [
+        {
+            "conversation_id": conversation_id,
+            "direction": line.direction,
+            "text": line.text,
+            "payload": line.payload,
+            "intent": line.intent,
+            "confidence": line.confidence,
+            "created_at": now,
+        }
+        for line in lines
+    ]
     async with engine.begin() as conn:
-        for line in lines:
-            inserted = await conn.execute(
-                messages.insert().values(
-                    conversation_id=conversation_id,
-                    direction=line.direction,
-                    text=line.text,
-                    payload=line.payload,
-                    intent=line.intent,
-                    confidence=line.confidence,
-                    created_at=now,
-                )
-            )
-            last = int(inserted.inserted_primary_key[0])
+        if conn.dialect.name == "postgresql":  # one statement for the turn
+            ids = await conn.scalars(messages.insert().values(rows).returning(messages.c.id))
+            last = max(ids)
+        else:  # SQLAlchemy 1.4 has no RETURNING for SQLite
+            for row in rows:
+                last = (await conn.execute(messages.insert().values(row))).inserted_primary_key[0]
         changes: dict[str, Any] = {"last_message_at": now}
         if language:
             changes["language"] = language
@@ -203,7 +216,7 @@ async def open_handoff(
 
 
 async def conversation_by_sender(engine: AsyncEngine, sender_id: str) -> Conversation | None:
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         row = (
             await conn.execute(conversations_query().where(conversations.c.sender_id == sender_id))
         ).one_or_none()
@@ -212,7 +225,7 @@ async def conversation_by_sender(engine: AsyncEngine, sender_id: str) -> Convers
 
 async def queue_position(engine: AsyncEngine, sender_id: str) -> int:
     """1-based place among waiting conversations (oldest hand-off first); 0 if not waiting."""
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         own = (
             await conn.execute(
                 select(conversations.c.id, conversations.c.handoff_at).where(
@@ -263,7 +276,7 @@ async def set_rating(
 
 
 async def find_conversation(engine: AsyncEngine, conversation_id: int) -> Conversation | None:
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         row = (
             await conn.execute(conversations_query().where(conversations.c.id == conversation_id))
         ).one_or_none()
@@ -281,7 +294,7 @@ async def list_messages(
     engine: AsyncEngine, conversation_id: int, *, after_id: int = 0
 ) -> list[Message]:
     """The transcript in order; ``after_id`` returns only what came later (live updates)."""
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         rows = await conn.execute(
             messages_query()
             .where(messages.c.conversation_id == conversation_id, messages.c.id > after_id)
@@ -293,7 +306,7 @@ async def list_messages(
 async def handed_off(engine: AsyncEngine) -> list[Conversation]:
     """The queue: waiting conversations first, each group oldest hand-off first."""
     waiting_first = (conversations.c.state != "waiting").label("not_waiting")
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         rows = await conn.execute(
             conversations_query()
             .add_columns(waiting_first)
@@ -330,7 +343,7 @@ async def insert_system_message(
 
 async def _ensure_conversation(engine: AsyncEngine, sender_id: str, channel: str, now: Any) -> int:
     lookup = select(conversations.c.id).where(conversations.c.sender_id == sender_id)
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         existing = await conn.scalar(lookup)
     if existing is not None:
         return int(existing)
@@ -348,7 +361,7 @@ async def _ensure_conversation(engine: AsyncEngine, sender_id: str, channel: str
             return int(inserted.inserted_primary_key[0])
     except IntegrityError:
         # Another request created it between our look-up and insert.
-        async with engine.connect() as conn:
+        async with reading(engine) as conn:
             return int(await conn.scalar(lookup))
 
 
