@@ -82,3 +82,8 @@ def shop() -> ShopBackend:
     if _backend is None:
         _backend = backend_from_env()
     return _backend
+
+
+# A wrong SHOP_PLATFORM (or Medusa without its URL and key) stops the action
+# server as it starts, where `make run` names the step, not at a customer's turn.
+shop()
