@@ -158,6 +158,17 @@ class LinearModel:
         self.vectorizers, self.coef, self.intercept = vectorizers, coef, intercept
         self.labels, self.scale, self.embeddings = labels, scale, embeddings
 
+    @property
+    def coef(self) -> np.ndarray:
+        """One row of feature weights per label (a view of `weights`)."""
+        return self.weights.T
+
+    @coef.setter
+    def coef(self, value: np.ndarray) -> None:
+        # Kept as features x labels in row order: sparse features @ a transposed view
+        # made scipy copy all 14 MB of weights on every message.
+        self.weights = np.ascontiguousarray(value.T)
+
     @classmethod
     def fit(
         cls, texts: list[str], labels: list[str], c: float, seed: int, embeddings: bool = False
@@ -186,7 +197,7 @@ class LinearModel:
         return scipy.sparse.hstack(blocks).tocsr()
 
     def scores(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self.features(texts) @ self.coef.T + self.intercept)
+        return np.asarray(self.features(texts) @ self.weights + self.intercept)
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         return softmax(self.scores(texts), self.scale)
