@@ -8,11 +8,11 @@ import weakref
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.conversations import store
+from bot.conversations.store import Conversation
 from bot.gateway.announcements import ANNOUNCEMENT, agent_joined_text
 from bot.gateway.rasa_client import RasaClient, RasaError
 from bot.gateway.router import Router
-from bot.inbox import store
-from bot.inbox.store import Conversation
 
 logger = logging.getLogger(__name__)
 

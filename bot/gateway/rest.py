@@ -27,11 +27,11 @@ import yaml
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.conversations import store
 from bot.gateway.keys import GATEWAY
 from bot.gateway.limits import CHAT_LIMITS, too_many
 from bot.gateway.rasa_client import RasaError, count_time_in_rasa
 from bot.gateway.tokens import conversation_token, new_conversation_id, token_is_valid
-from bot.inbox import store
 
 logger = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -92,7 +92,8 @@ def _message(body: Any) -> tuple[str, dict[str, Any]] | web.Response:
         )
     if len(json.dumps(metadata)) > MAX_METADATA:
         return _error(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"Metadata holds at most {MAX_METADATA} characters of JSON."
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            f"Metadata holds at most {MAX_METADATA} characters of JSON.",
         )
     if not _storable(body):
         return _error(HTTPStatus.BAD_REQUEST, "Text must be valid Unicode without NUL characters.")

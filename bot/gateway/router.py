@@ -15,9 +15,9 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.conversations import store
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa_client import RasaClient, RasaError
-from bot.inbox import store
 from bot.inbox.live import agents_online, notify
 from bot.policy import load_policy
 

@@ -25,13 +25,13 @@ from telegram.ext import (
     filters,
 )
 
+from bot.conversations import store
 from bot.gateway.rasa_client import RasaError
 from bot.gateway.router import Router
 from bot.gateway.telegram_photos import PhotoLinks
 from bot.gateway.telegram_send import CHOSEN, ButtonPayloads, Outgoing, with_retries
 from bot.gateway.telegram_texts import deep_link_text, language_hint, text
 from bot.gateway.telegram_updates import RecentUpdates
-from bot.inbox import store
 
 logger = logging.getLogger(__name__)
 

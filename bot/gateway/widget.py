@@ -48,12 +48,12 @@ from aiohttp import BodyPartReader, WSMsgType, web
 from aiohttp.typedefs import Handler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.conversations import store
+from bot.conversations.models import Conversation
 from bot.gateway.keys import GATEWAY
 from bot.gateway.rasa_client import RasaError
 from bot.gateway.router import WITH_AGENT, Router
 from bot.gateway.tokens import token_is_valid
-from bot.inbox import store
-from bot.inbox.models import Conversation
 from bot.nlu.patterns import normalise_email
 from bot.settings import VAR_DIR
 

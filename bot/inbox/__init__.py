@@ -2,7 +2,7 @@
 
 The gateway uses ``setup_inbox`` (same process), ``notify`` after storing a
 message or hand-off, ``agents_online`` to tell the bot whether someone can
-answer now, and the functions in ``bot.inbox.store``.
+answer now, and the functions in ``bot.conversations.store``.
 """
 
 from bot.inbox.app import create_app, setup_inbox

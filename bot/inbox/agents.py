@@ -12,10 +12,10 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.inbox.clock import utc_now
+from bot.conversations.clock import utc_now
+from bot.conversations.models import Agent
+from bot.conversations.tables import agents
 from bot.inbox.errors import Conflict, InvalidRequest
-from bot.inbox.models import Agent
-from bot.inbox.tables import agents
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD_LENGTH = 8

@@ -7,11 +7,12 @@ import logging
 
 from aiohttp import web
 
-from bot.inbox import store, workflow
+from bot.conversations import store
+from bot.conversations.models import Conversation
+from bot.inbox import workflow
 from bot.inbox.errors import DeliveryFailed, InvalidRequest
 from bot.inbox.keys import DELIVERY, ENGINE, INTENTS
 from bot.inbox.live import notify, publish
-from bot.inbox.models import Conversation
 from bot.inbox.parsing import after_id, conversation_id, json_object, message_id, reply_text
 from bot.inbox.serializers import conversation_json, json_response, message_json
 from bot.inbox.sessions import current_agent

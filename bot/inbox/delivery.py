@@ -13,8 +13,8 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.inbox import store
-from bot.inbox.models import Conversation
+from bot.conversations import store
+from bot.conversations.models import Conversation
 
 log = logging.getLogger(__name__)
 

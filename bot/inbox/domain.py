@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from bot.inbox.models import EVENT_INTENTS, FALLBACK_INTENT
+from bot.conversations.models import EVENT_INTENTS, FALLBACK_INTENT
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,9 @@ import json
 
 from aiohttp import web
 
-from bot.inbox import review, store
-from bot.inbox.clock import to_iso, utc_now
+from bot.conversations import store
+from bot.conversations.clock import to_iso, utc_now
+from bot.inbox import review
 from bot.inbox.exports import content_disposition, nlu_yaml, transcript_csv, transcript_json
 from bot.inbox.keys import ENGINE
 from bot.inbox.parsing import conversation_id

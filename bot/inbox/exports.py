@@ -8,8 +8,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from bot.inbox.clock import to_iso
-from bot.inbox.models import Conversation, Message
+from bot.conversations.clock import to_iso
+from bot.conversations.models import Conversation, Message
 from bot.inbox.serializers import conversation_json, message_json
 
 CSV_COLUMNS = (

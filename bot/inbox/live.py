@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.inbox import store
+from bot.conversations import store
 from bot.inbox.errors import Forbidden
 from bot.inbox.hub import Event
 from bot.inbox.keys import ENGINE, HUB

@@ -7,10 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.inbox import review, stats, store
-from bot.inbox.charts import columns, ring, rows
-from bot.inbox.keys import ENGINE, HTTP, INTENTS, SETTINGS
-from bot.inbox.models import (
+from bot.conversations import store
+from bot.conversations.models import (
     EVENT_LABELS,
     HANDOFF_REASONS,
     NOT_UNDERSTOOD_INTENTS,
@@ -18,6 +16,9 @@ from bot.inbox.models import (
     STATE_LABELS,
     STATES,
 )
+from bot.inbox import review, stats
+from bot.inbox.charts import columns, ring, rows
+from bot.inbox.keys import ENGINE, HTTP, INTENTS, SETTINGS
 from bot.inbox.parsing import conversation_id
 from bot.inbox.rasa_client import fetch_slots
 from bot.inbox.serializers import button_titles

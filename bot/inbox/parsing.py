@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.conversations.models import MAX_REPLY_LENGTH
 from bot.inbox.errors import ConversationNotFound, InvalidRequest, MessageNotFound
-from bot.inbox.models import MAX_REPLY_LENGTH
 
 # Larger ids cannot exist, and PostgreSQL would reject them as out of range.
 MAX_ID = 2**31 - 1

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.inbox.clock import utc_now
-from bot.inbox.tables import conversations, messages
+from bot.conversations.clock import utc_now
+from bot.conversations.tables import conversations, messages
 
 
 @dataclass(frozen=True)

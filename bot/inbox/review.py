@@ -11,10 +11,10 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.conversations.models import EVENT_LABELS, HANDOFF_REASONS, STATES, Conversation
+from bot.conversations.store import conversations_query, row_to_conversation
+from bot.conversations.tables import conversations, messages
 from bot.inbox.formats import DATE_HINT, day, parse_day
-from bot.inbox.models import EVENT_LABELS, HANDOFF_REASONS, STATES, Conversation
-from bot.inbox.store import conversations_query, row_to_conversation
-from bot.inbox.tables import conversations, messages
 
 PER_PAGE = 25
 PREVIEW_LENGTH = 140

@@ -8,8 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.inbox.clock import to_iso
-from bot.inbox.models import REASON_LABELS, STATE_LABELS, Conversation, Message
+from bot.conversations.clock import to_iso
+from bot.conversations.models import REASON_LABELS, STATE_LABELS, Conversation, Message
 
 # Customers write Ukrainian and Polish: keep it readable on the wire.
 _dumps = functools.partial(json.dumps, ensure_ascii=False)

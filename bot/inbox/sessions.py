@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 from aiohttp import web
 from aiohttp_session import Session, get_session, new_session
 
+from bot.conversations.models import Agent
 from bot.inbox import agents
 from bot.inbox.keys import ENGINE
-from bot.inbox.models import Agent
 
 COOKIE_NAME = "kramar_inbox"
 SESSION_MAX_AGE = 12 * 60 * 60

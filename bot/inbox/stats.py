@@ -8,9 +8,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.inbox.clock import utc_now
-from bot.inbox.models import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT
-from bot.inbox.tables import conversations, messages
+from bot.conversations.clock import utc_now
+from bot.conversations.models import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT
+from bot.conversations.tables import conversations, messages
 
 TOP_INTENTS = 10
 

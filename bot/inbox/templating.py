@@ -10,10 +10,10 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from bot.conversations.clock import to_iso, utc_now
+from bot.conversations.models import REASON_LABELS, STATE_LABELS
 from bot.inbox import formats
-from bot.inbox.clock import to_iso, utc_now
 from bot.inbox.keys import TEMPLATES
-from bot.inbox.models import REASON_LABELS, STATE_LABELS
 from bot.inbox.sessions import csrf_token, optional_agent
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"

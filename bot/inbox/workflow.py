@@ -9,7 +9,15 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.inbox.clock import utc_now
+from bot.conversations.clock import utc_now
+from bot.conversations.models import STATE_LABELS, Agent, Conversation, Message
+from bot.conversations.store import (
+    find_conversation,
+    get_conversation,
+    insert_system_message,
+    list_messages,
+)
+from bot.conversations.tables import conversations, messages
 from bot.inbox.errors import (
     AlreadyClaimed,
     Conflict,
@@ -18,14 +26,6 @@ from bot.inbox.errors import (
     MessageNotFound,
     NotYourConversation,
 )
-from bot.inbox.models import STATE_LABELS, Agent, Conversation, Message
-from bot.inbox.store import (
-    find_conversation,
-    get_conversation,
-    insert_system_message,
-    list_messages,
-)
-from bot.inbox.tables import conversations, messages
 
 
 async def claim(engine: AsyncEngine, conversation_id: int, agent: Agent) -> Conversation:

@@ -21,11 +21,12 @@ from aiohttp import web
 from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.inbox import agents, store
+from bot.conversations import store
+from bot.conversations.models import Conversation
+from bot.inbox import agents
 from bot.inbox.app import create_app
 from bot.inbox.config import InboxSettings
 from bot.inbox.keys import ENGINE
-from bot.inbox.models import Conversation
 from tests.support.stack import free_port
 
 SHOP_KEY = "test-shop-key"

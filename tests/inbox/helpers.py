@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.inbox.clock import utc_now
-from bot.inbox.tables import conversations, messages
+from bot.conversations.clock import utc_now
+from bot.conversations.tables import conversations, messages
 
 
 async def backdate(engine: AsyncEngine, conversation_id: int, days: int) -> None:

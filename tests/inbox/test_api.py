@@ -7,8 +7,9 @@ import asyncio
 
 import pytest
 
-from bot.inbox import notify, store
-from bot.inbox.models import MAX_REPLY_LENGTH
+from bot.conversations import store
+from bot.conversations.models import MAX_REPLY_LENGTH
+from bot.inbox import notify
 from tests.inbox.conftest import Inbox, handed_off_conversation, logged_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -13,7 +13,8 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, ConsoleMessage, Dialog, Page, async_playwright, expect
 
-from bot.inbox import notify, store
+from bot.conversations import store
+from bot.inbox import notify
 from bot.settings import PROJECT_ROOT
 from tests.inbox.conftest import PASSWORD, Inbox, new_agent
 

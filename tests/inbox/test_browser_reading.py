@@ -18,11 +18,12 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright, expect
 from sqlalchemy import update
 
-from bot.inbox import store, workflow
+from bot.conversations import store
+from bot.conversations.clock import utc_now
+from bot.conversations.tables import conversations
+from bot.inbox import workflow
 from bot.inbox.agents import authenticate
-from bot.inbox.clock import utc_now
 from bot.inbox.formats import wait_duration
-from bot.inbox.tables import conversations
 from tests.inbox.conftest import PASSWORD, Inbox, handed_off_conversation, new_agent
 from tests.inbox.test_browser import CHROMIUM_ARGS, shot
 

@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 import pytest_asyncio
 
-from bot.inbox import stats, store
-from bot.inbox.clock import utc_now
+from bot.conversations import store
+from bot.conversations.clock import utc_now
+from bot.inbox import stats
 from tests.inbox.conftest import Inbox, logged_in
 from tests.inbox.helpers import backdate
 

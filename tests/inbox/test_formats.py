@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
+from bot.conversations.models import EVENT_INTENTS
 from bot.inbox.charts import ring
 from bot.inbox.domain import load_intents
 from bot.inbox.formats import (
@@ -19,7 +20,6 @@ from bot.inbox.formats import (
     wait_duration,
     wait_level,
 )
-from bot.inbox.models import EVENT_INTENTS
 from bot.inbox.review import ReviewFilter
 from bot.inbox.stats import Dashboard
 from bot.settings import PROJECT_ROOT

@@ -17,7 +17,8 @@ from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
-from bot.inbox import agents, review, stats, store, workflow
+from bot.conversations import store
+from bot.inbox import agents, review, stats, workflow
 from bot.inbox.db import create_engine, migrate, sync_url
 from bot.settings import PROJECT_ROOT
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.inbox import store
+from bot.conversations import store
 from bot.inbox.config import InboxSettings
 from bot.inbox.keys import HTTP
 from bot.inbox.shop_client import fetch_order

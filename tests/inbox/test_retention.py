@@ -13,7 +13,8 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.inbox import agents, retention, store
+from bot.conversations import store
+from bot.inbox import agents, retention
 from bot.inbox.db import create_engine, migrate
 from bot.settings import PROJECT_ROOT
 from tests.inbox.helpers import backdate

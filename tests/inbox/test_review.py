@@ -13,11 +13,12 @@ import pytest
 import pytest_asyncio
 import yaml
 
-from bot.inbox import store, workflow
+from bot.conversations import store
+from bot.conversations.clock import utc_now
+from bot.conversations.models import Conversation
+from bot.inbox import workflow
 from bot.inbox.agents import authenticate
-from bot.inbox.clock import utc_now
 from bot.inbox.exports import training_line
-from bot.inbox.models import Conversation
 from tests.inbox.conftest import PASSWORD, AgentClient, Inbox, logged_in, new_agent
 from tests.inbox.helpers import backdate
 

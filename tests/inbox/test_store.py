@@ -9,7 +9,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.inbox import store
+from bot.conversations import store
 from bot.inbox.db import create_engine, migrate
 from bot.inbox.errors import ConversationNotFound
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.inbox import store
+from bot.conversations import store
 from bot.inbox.db import create_engine, migrate
 from tests.production.conftest import asyncpg_url
 from tests.support import infra

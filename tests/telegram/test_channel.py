@@ -17,13 +17,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.conversations import store
 from bot.gateway.keys import GATEWAY, GatewayState
 from bot.gateway.rasa_client import RasaError
 from bot.gateway.router import Answer
 from bot.gateway.telegram import SECRET_HEADER, TELEGRAM, setup_telegram
 from bot.gateway.telegram_channel import TelegramChannel
 from bot.gateway.telegram_texts import text
-from bot.inbox import store
 from bot.inbox.db import create_engine, migrate
 from tests.support.stack import free_port
 from tests.telegram.bot_api_standin import BotApiStandin

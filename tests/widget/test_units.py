@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import make_mocked_request
 
+from bot.conversations.models import Message
 from bot.gateway.tokens import conversation_token
 from bot.gateway.widget import (
     FrameError,
@@ -25,7 +26,6 @@ from bot.gateway.widget import (
     sign_customer,
     verify_customer,
 )
-from bot.inbox.models import Message
 
 SECRET = "shop-and-gateway-share-this"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32

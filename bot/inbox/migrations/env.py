@@ -12,9 +12,9 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from bot.conversations.tables import metadata
 from bot.inbox.config import DEFAULT_DATABASE_URL
 from bot.inbox.db import sync_url
-from bot.inbox.tables import metadata
 
 config = context.config
 # The app migrates in-process and keeps its own logging set-up.

@@ -15,16 +15,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 
-from bot.inbox.clock import utc_now
-from bot.inbox.errors import ConversationNotFound
-from bot.inbox.models import (
+from bot.conversations.clock import utc_now
+from bot.conversations.models import (
     DIRECTIONS,
     HANDOFF_REASONS,
     REASON_LABELS,
     Conversation,
     Message,
 )
-from bot.inbox.tables import agents, conversations, messages
+from bot.conversations.tables import agents, conversations, messages
+from bot.inbox.errors import ConversationNotFound
 
 log = logging.getLogger(__name__)
 
