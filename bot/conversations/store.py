@@ -24,9 +24,14 @@ from bot.conversations.models import (
     Message,
 )
 from bot.conversations.tables import agents, conversations, messages
-from bot.inbox.errors import ConversationNotFound
 
 log = logging.getLogger(__name__)
+
+
+class ConversationNotFound(LookupError):
+    def __init__(self, reference: int | str) -> None:
+        super().__init__(f"Conversation {reference} was not found")
+
 
 HANDED_OFF = ("waiting", "assigned")
 MAX_COMMENT_LENGTH = 2000

@@ -8,7 +8,7 @@ import sys
 from aiohttp import web
 
 from bot.gateway.app import create_app
-from bot.inbox.config import InboxSettings
+from bot.inbox import InboxSettings
 from bot.settings import Settings
 
 

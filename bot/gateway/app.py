@@ -16,9 +16,7 @@ from bot.gateway.rasa_client import RasaClient
 from bot.gateway.router import Router
 from bot.gateway.telegram import setup_telegram
 from bot.gateway.widget import setup_widget
-from bot.inbox.app import setup_inbox
-from bot.inbox.config import InboxSettings
-from bot.inbox.keys import ENGINE
+from bot.inbox import ENGINE, InboxSettings, setup_inbox
 from bot.settings import Settings
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.conversations import store
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa_client import RasaClient, RasaError
-from bot.inbox.live import agents_online, notify
+from bot.inbox import agents_online, notify
 from bot.policy import load_policy
 
 logger = logging.getLogger(__name__)

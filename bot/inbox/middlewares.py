@@ -14,8 +14,10 @@ from aiohttp.typedefs import Handler, Middleware
 from aiohttp.web_urldispatcher import AbstractResource
 from aiohttp_session import AbstractStorage, get_session, session_middleware
 
+from bot.conversations import store
 from bot.inbox.errors import (
     Conflict,
+    ConversationNotFound,
     DeliveryFailed,
     Forbidden,
     InboxError,
@@ -121,6 +123,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except InboxError as error:
         status = next((s for kind, s in _STATUS_BY_ERROR if isinstance(error, kind)), 500)
         return _error_response(request, status, error.code, error.message)
+    except store.ConversationNotFound as missing:  # the transcript's own look-ups
+        return _error_response(request, 404, ConversationNotFound.code, str(missing))
     except web.HTTPException as error:
         if error.status < 400:  # redirects are not errors
             raise

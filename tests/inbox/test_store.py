@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversations import store
 from bot.inbox.db import create_engine, migrate
-from bot.inbox.errors import ConversationNotFound
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -186,5 +185,5 @@ async def test_rating_outside_one_to_five_is_refused(engine: AsyncEngine, rating
 
 
 async def test_rating_an_unknown_conversation_fails(engine: AsyncEngine) -> None:
-    with pytest.raises(ConversationNotFound):
+    with pytest.raises(store.ConversationNotFound):
         await store.set_rating(engine, sender_id="ghost", rating=5, comment=None)
