@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Mapping
 
-import aiohttp
 from aiohttp import web
 
 from bot.gateway import rest
@@ -16,7 +15,7 @@ from bot.gateway.rasa_client import RasaClient
 from bot.gateway.router import Router
 from bot.gateway.telegram import setup_telegram
 from bot.gateway.widget import setup_widget
-from bot.inbox import ENGINE, InboxSettings, setup_inbox
+from bot.inbox import InboxSettings, setup_inbox
 from bot.settings import Settings
 
 
@@ -26,20 +25,16 @@ def create_app(settings: Settings, env: Mapping[str, str] | None = None) -> web.
     if not secret:
         raise ValueError("GATEWAY_SECRET is not set")
     app = web.Application(client_max_size=2 * 1024 * 1024)
-    delivery = GatewayDelivery()
-    setup_inbox(app, InboxSettings.from_env(env), delivery)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_token)
+    router = Router(app, rasa, Outbox())
+    app[GATEWAY] = GatewayState(secret=secret, router=router)
+    setup_inbox(app, InboxSettings.from_env(env), GatewayDelivery(router, rasa))
 
-    async def gateway_ctx(app: web.Application) -> AsyncIterator[None]:
-        timeout = aiohttp.ClientTimeout(total=60)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            rasa = RasaClient(settings.rasa_url, settings.rasa_token, session)
-            router = Router(app, app[ENGINE], rasa, Outbox())
-            delivery.router, delivery.rasa = router, rasa
-            app[GATEWAY] = GatewayState(secret=secret, router=router)
-            yield
+    async def rasa_session(app: web.Application) -> AsyncIterator[None]:
+        yield
+        await rasa.close()
 
-    # After the inbox's own context, which creates the engine.
-    app.cleanup_ctx.append(gateway_ctx)
+    app.cleanup_ctx.append(rasa_session)
     app.add_routes(rest.routes)
     setup_widget(app, env)
     setup_telegram(app, env)

@@ -25,15 +25,10 @@ class GatewayDelivery:
     only appends the event to the tracker.
     """
 
-    def __init__(self) -> None:
-        self.router: Router | None = None
-        self.rasa: RasaClient | None = None
+    def __init__(self, router: Router, rasa: RasaClient) -> None:
+        self.router, self.rasa = router, rasa
         # One announcement at a time per conversation (the claim's and a first reply's).
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-
-    def _ready(self) -> tuple[Router, RasaClient]:
-        assert self.router is not None and self.rasa is not None, "gateway not started"
-        return self.router, self.rasa
 
     async def claimed(self, conversation: Conversation) -> None:
         """An agent claimed the conversation: the customer hears who joined."""
@@ -44,26 +39,25 @@ class GatewayDelivery:
 
     async def announce_agent(self, conversation: Conversation) -> None:
         """Tells the customer, in their language, which agent has joined; once per claim."""
-        router, rasa = self._ready()
         lock = self._locks.setdefault(conversation.sender_id, asyncio.Lock())
         async with lock:
-            current = await store.find_conversation(router.engine, conversation.id)
+            current = await store.find_conversation(self.router.engine, conversation.id)
             if current is None or current.state != "assigned" or not current.assigned_agent_name:
                 return
-            if await _announced(router.engine, current.id):
+            if await _announced(self.router.engine, current.id):
                 return
             line = agent_joined_text(current.assigned_agent_name, current.language)
             await store.record_message(
-                router.engine,
+                self.router.engine,
                 sender_id=current.sender_id,
                 channel=current.channel,
                 direction="bot",
                 text=line,
                 payload={"announcement": ANNOUNCEMENT},
             )
-            await router.push(current.sender_id, current.channel, [{"text": line}])
+            await self.router.push(current.sender_id, current.channel, [{"text": line}])
         try:
-            await rasa.append(current.sender_id, [{"event": "bot", "text": line}])
+            await self.rasa.append(current.sender_id, [{"event": "bot", "text": line}])
         except RasaError:
             logger.warning(
                 "Could not add the agent's arrival to the tracker of %s", current.sender_id
@@ -72,11 +66,10 @@ class GatewayDelivery:
     async def send_agent_reply(
         self, conversation: Conversation, text: str, agent_name: str
     ) -> None:
-        router, rasa = self._ready()
         # The customer learns who is writing before the first words (a claim's line may lag).
         await self.announce_agent(conversation)
         await store.record_message(
-            router.engine,
+            self.router.engine,
             sender_id=conversation.sender_id,
             channel=conversation.channel,
             direction="agent",
@@ -84,11 +77,11 @@ class GatewayDelivery:
             payload={"agent": agent_name},
             agent_id=conversation.assigned_agent_id,
         )
-        await router.push(
+        await self.router.push(
             conversation.sender_id, conversation.channel, [{"text": text, "agent": agent_name}]
         )
         try:
-            await rasa.append(
+            await self.rasa.append(
                 conversation.sender_id,
                 [{"event": "bot", "text": text, "metadata": {"agent": agent_name}}],
             )
@@ -98,14 +91,12 @@ class GatewayDelivery:
             )
 
     async def hand_back(self, conversation: Conversation) -> None:
-        router, rasa = self._ready()
-        replies = await rasa.trigger(conversation.sender_id, "handback")
-        await router.deliver(conversation.sender_id, conversation.channel, replies)
+        replies = await self.rasa.trigger(conversation.sender_id, "handback")
+        await self.router.deliver(conversation.sender_id, conversation.channel, replies)
 
     async def close(self, conversation: Conversation) -> None:
-        router, rasa = self._ready()
-        replies = await rasa.trigger(conversation.sender_id, "conversation_closed")
-        await router.deliver(conversation.sender_id, conversation.channel, replies)
+        replies = await self.rasa.trigger(conversation.sender_id, "conversation_closed")
+        await self.router.deliver(conversation.sender_id, conversation.channel, replies)
 
 
 async def _announced(engine: AsyncEngine, conversation_id: int) -> bool:

@@ -40,11 +40,21 @@ class BotTurn:
 
 
 class RasaClient:
-    def __init__(self, url: str, token: str, session: aiohttp.ClientSession) -> None:
-        self._url, self._token, self._session = url.rstrip("/"), token, session
+    def __init__(self, url: str, token: str, timeout_seconds: float = 60) -> None:
+        self._url, self._token = url.rstrip("/"), token
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        # Opened on first use: a session belongs to the event loop it is made on.
+        self._session: aiohttp.ClientSession | None = None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         params = {"token": self._token, **kwargs.pop("params", {})}
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
         started = time.perf_counter()
         try:
             async with self._session.request(

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.conversations import store
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa_client import RasaClient, RasaError
-from bot.inbox import agents_online, notify
+from bot.inbox import ENGINE, agents_online, notify
 from bot.policy import load_policy
 
 logger = logging.getLogger(__name__)
@@ -54,10 +54,22 @@ Pusher = Callable[[str, list[dict[str, Any]]], Awaitable[None]]
 
 
 class Router:
-    def __init__(self, app: web.Application, engine: AsyncEngine, rasa: RasaClient, outbox: Outbox):
-        self.app, self.engine, self.rasa, self.outbox = app, engine, rasa, outbox
-        # REST clients poll (the outbox wakes them); pushing channels register here.
-        self.pushers: dict[str, Pusher] = {}
+    def __init__(self, app: web.Application, rasa: RasaClient, outbox: Outbox):
+        self.app, self.rasa, self.outbox = app, rasa, outbox
+        # REST clients poll (the outbox wakes them); pushing channels register.
+        self._pushers: dict[str, Pusher] = {}
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The transcript's database (the inbox opens it when the app is set up)."""
+        return self.app[ENGINE]
+
+    def add_pusher(self, channel: str, pusher: Pusher) -> None:
+        """`channel` can send customers messages unasked (agents' replies, the bot resuming)."""
+        self._pushers[channel] = pusher
+
+    def remove_pusher(self, channel: str) -> None:
+        self._pushers.pop(channel, None)
 
     async def handle(
         self, sender: str, channel: str, text: str, metadata: dict[str, Any]
@@ -170,7 +182,7 @@ class Router:
     async def push(self, sender: str, channel: str, messages: list[dict[str, Any]]) -> None:
         """Sends unasked messages through the conversation's own channel."""
         await self.outbox.wake(sender)
-        pusher = self.pushers.get(channel)
+        pusher = self._pushers.get(channel)
         if pusher and messages:
             try:
                 await pusher(sender, messages)

@@ -134,7 +134,7 @@ async def _lifetime(app: web.Application, settings: TelegramSettings) -> AsyncIt
     yield
     stopping.set()
     await running
-    gateway.router.pushers.pop(CHANNEL, None)
+    gateway.router.remove_pusher(CHANNEL)
 
 
 async def _run(

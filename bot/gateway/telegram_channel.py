@@ -77,7 +77,7 @@ class TelegramChannel:
             ]
         )
         application.add_error_handler(self.on_error)
-        router.pushers[CHANNEL] = self.push
+        router.add_pusher(CHANNEL, self.push)
 
     async def once(self, update: Update, context: Context) -> None:
         """Lets each update through once; a redelivered or replayed one stops here."""

@@ -678,9 +678,9 @@ async def _register_pusher(app: web.Application) -> AsyncIterator[None]:
         # The router stored these before pushing: each socket sends them from the store.
         await state.sync(router.engine, sender)
 
-    router.pushers[CHANNEL] = push
+    router.add_pusher(CHANNEL, push)
     yield
-    router.pushers.pop(CHANNEL, None)
+    router.remove_pusher(CHANNEL)
 
 
 async def _close_sockets(app: web.Application) -> None:

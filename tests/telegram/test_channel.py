@@ -76,6 +76,12 @@ class ScriptedRouter:
     def said(self) -> list[str]:
         return [heard[2] for heard in self.heard]
 
+    def add_pusher(self, channel: str, pusher: Any) -> None:
+        self.pushers[channel] = pusher
+
+    def remove_pusher(self, channel: str) -> None:
+        self.pushers.pop(channel, None)
+
 
 @dataclass
 class Harness:
