@@ -43,6 +43,9 @@ const PRODUCTS: [string, string, number][] = [
   ["KR-SCARF-WOOL", "Wool scarf", 35],
 ]
 
+// The bot greets customers by first name.
+const FIRST_NAMES = ["Anna", "Piotr", "Jana", "Olena", "Tomasz", "Petr", "Iryna", "Marta"]
+
 type Stage =
   | "pending_payment"
   | "paid"
@@ -172,8 +175,8 @@ export default async function seed({ container }: ExecArgs) {
         email,
         currency_code: CURRENCY,
         shipping_address: {
-          first_name: "Customer",
-          last_name: `No${index + 1}`,
+          first_name: FIRST_NAMES[index % FIRST_NAMES.length],
+          last_name: "Nowak",
           address_1: `Krakowska ${index + 1}`,
           city: "Kraków",
           postal_code: "31-062",
