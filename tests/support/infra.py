@@ -89,16 +89,16 @@ def _with_port(url: str, port: int) -> str:
 
 
 def _clusters() -> list[tuple[str, str, int]]:
-    """Debian's PostgreSQL clusters on this machine: (version, name, port)."""
+    """Debian's PostgreSQL clusters on this machine, (version, name, port), the running first."""
     if not shutil.which("pg_lsclusters"):
         return []
     listed = subprocess.run(
         ["pg_lsclusters", "--no-header"], capture_output=True, text=True, check=True, timeout=30
     )
-    return [
-        (version, name, int(port))
-        for version, name, port, *_ in (line.split() for line in listed.stdout.splitlines())
-    ]
+    rows = [line.split() for line in listed.stdout.splitlines()]
+    # A package install may leave a stopped `main` on the port the private cluster took.
+    rows.sort(key=lambda row: (row[3] != "online", row[1] != PRIVATE_CLUSTER))
+    return [(version, name, int(port)) for version, name, port, *_ in rows]
 
 
 def _postgres(verb: str) -> None:
