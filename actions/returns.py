@@ -125,7 +125,7 @@ async def create_return(request: Request) -> list[EventType]:
         return_id=created.id,
         order_id=order.id,
         items=items_text((item.name, item.quantity) for item in chosen),
-        label_url=created.label_url,
+        label_url=created.label_url or "—",  # a platform without labels (Medusa)
         carrier=carrier or "—",
         amount=money_text(
             created.refund_amount, created.currency or order.currency, request.language
