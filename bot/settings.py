@@ -38,6 +38,50 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
 MODES = ("local", "production")
 
 
+def _positive(value: float, name: str) -> float:
+    if not value > 0:
+        raise ValueError(f"{name} must be above 0, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Abuse limits of the customer API, each "at most N per window" (see README "Limits")."""
+
+    conversations_per_address: int
+    conversations_window_seconds: float
+    messages_per_minute: int
+    uploads_per_conversation: int
+    upload_bytes_per_conversation: int
+    uploads_window_seconds: float
+    # Failed verifications of one order number, from any conversation (the shop counts).
+    verification_failures_per_order: int
+    verification_window_seconds: float
+    # Proxies in front of the gateway whose X-Forwarded-For names the client.
+    trusted_proxies: frozenset[str]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Limits:
+        def number(name: str, default: float) -> float:
+            return _positive(_float(env, name, default), name)
+
+        proxies = env.get("CHAT_TRUSTED_PROXIES", "").split(",")
+        return cls(
+            conversations_per_address=int(number("CHAT_CONVERSATIONS_PER_ADDRESS", 30)),
+            conversations_window_seconds=number("CHAT_CONVERSATIONS_WINDOW_SECONDS", 600),
+            messages_per_minute=int(number("CHAT_MESSAGES_PER_MINUTE", 20)),
+            uploads_per_conversation=int(number("CHAT_UPLOADS_PER_CONVERSATION", 10)),
+            upload_bytes_per_conversation=int(
+                # Below one photo's 5 MB no photo could ever fit.
+                max(5.0, number("CHAT_UPLOAD_MB_PER_CONVERSATION", 25)) * 1024 * 1024
+            ),
+            uploads_window_seconds=number("CHAT_UPLOADS_WINDOW_SECONDS", 86400),
+            verification_failures_per_order=int(number("SHOP_VERIFICATION_FAILURES_PER_ORDER", 10)),
+            verification_window_seconds=number("SHOP_VERIFICATION_WINDOW_SECONDS", 900),
+            trusted_proxies=frozenset(p.strip() for p in proxies if p.strip()),
+        )
+
+
 def _ports(env: Mapping[str, str], name: str, first: int, count: int) -> tuple[int, ...]:
     raw = env.get(name, "").strip()
     if not raw:
@@ -79,6 +123,9 @@ class Settings:
     balancer_queue_seconds: float
     # How often each Rasa process looks for a newly trained model (0: never).
     model_reload_seconds: float
+    limits: Limits
+    # Customers' uploaded photos (the widget stores, retention and erasure delete them).
+    upload_dir: Path
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -119,6 +166,8 @@ class Settings:
             balancer_maxconn=_int(env, "BALANCER_MAXCONN", 3),
             balancer_queue_seconds=_float(env, "BALANCER_QUEUE_SECONDS", 30.0),
             model_reload_seconds=_float(env, "MODEL_RELOAD_SECONDS", 2.0),
+            limits=Limits.from_env(env),
+            upload_dir=Path(env.get("WIDGET_UPLOAD_DIR", "").strip() or VAR_DIR / "uploads"),
         )
 
     @property

@@ -10,6 +10,7 @@ from aiohttp import web
 from bot.gateway import rest
 from bot.gateway.delivery import GatewayDelivery
 from bot.gateway.keys import GATEWAY, GatewayState
+from bot.gateway.limits import CHAT_LIMITS, ChatLimits
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.router import Router
@@ -25,6 +26,7 @@ def create_app(settings: Settings, env: Mapping[str, str] | None = None) -> web.
     if not secret:
         raise ValueError("GATEWAY_SECRET is not set")
     app = web.Application(client_max_size=2 * 1024 * 1024)
+    app[CHAT_LIMITS] = ChatLimits.from_settings(settings.limits)
     rasa = RasaClient(settings.rasa_url, settings.rasa_token)
     router = Router(app, rasa, Outbox())
     app[GATEWAY] = GatewayState(secret=secret, router=router)

@@ -31,6 +31,7 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import ApplicationBuilder
 
 from bot.gateway.keys import GATEWAY
+from bot.gateway.limits import CHAT_LIMITS, setup_limits
 from bot.gateway.telegram_channel import CHANNEL, TelegramApp, TelegramChannel
 from bot.gateway.telegram_photos import ROUTE as PHOTO_ROUTE
 from bot.gateway.telegram_photos import PhotoLinks, download
@@ -99,6 +100,7 @@ def setup_telegram(app: web.Application, env: Mapping[str, str]) -> None:
     if settings is None:
         logger.info("Telegram channel off; set TELEGRAM_BOT_TOKEN (from @BotFather) to enable it.")
         return
+    setup_limits(app, env)
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     app.router.add_get(PHOTO_ROUTE, photo)
@@ -127,6 +129,7 @@ async def _lifetime(app: web.Application, settings: TelegramSettings) -> AsyncIt
         build_application(settings),
         gateway.router,
         PhotoLinks(gateway.secret, settings.public_url),
+        app[CHAT_LIMITS].messages,
     )
     app[TELEGRAM] = channel
     stopping = asyncio.Event()

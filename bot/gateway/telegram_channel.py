@@ -25,6 +25,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.buckets import LeakyBucket
 from bot.conversations import store
 from bot.gateway.rasa_client import RasaError
 from bot.gateway.router import Router
@@ -58,8 +59,11 @@ def _hint(update: Update) -> str | None:
 class TelegramChannel:
     """Updates in, through the router; replies, agents' words and bot lines out."""
 
-    def __init__(self, application: TelegramApp, router: Router, photos: PhotoLinks) -> None:
+    def __init__(
+        self, application: TelegramApp, router: Router, photos: PhotoLinks, messages: LeakyBucket
+    ) -> None:
         self.application, self.router, self.photos = application, router, photos
+        self.messages = messages  # per conversation per minute, shared with the other channels
         self.out = Outgoing(application.bot, ButtonPayloads())
         self.recent = RecentUpdates()
         self.ready = False  # set while the bot is connected to Telegram
@@ -148,6 +152,9 @@ class TelegramChannel:
         if chat is None:
             return
         sender, language = sender_of(chat.id), _hint(update)
+        if self.messages.take(sender):  # no 429 in a chat: it is said once per refused message
+            await self._say(chat.id, text("too_fast", await self._language(chat.id, update)))
+            return
         try:
             async with self.out.typing(chat.id):
                 if language:

@@ -60,6 +60,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "pl": "Przepraszamy, coś poszło nie tak po naszej stronie. Spróbuj ponownie za minutę.",
         "cs": "Omlouváme se, u nás se něco pokazilo. Zkuste to prosím znovu za minutu.",
     },
+    "too_fast": {
+        "en": "You are sending messages faster than I can answer. Please wait a minute.",
+        "uk": "Ви надсилаєте повідомлення швидше, ніж я встигаю відповідати. Зачекайте хвилину.",
+        "pl": "Wysyłasz wiadomości szybciej, niż zdążę odpowiedzieć. Poczekaj minutę.",
+        "cs": "Posíláte zprávy rychleji, než stihnu odpovídat. Počkejte prosím minutu.",
+    },
     "expired_button": {
         "en": "This button has expired. Please type your answer.",
         "uk": "Ця кнопка вже неактивна. Напишіть, будь ласка, відповідь.",

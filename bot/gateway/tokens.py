@@ -17,8 +17,11 @@ def new_conversation_id() -> str:
 
 
 def conversation_token(secret: str, conversation_id: str) -> str:
-    return hmac.new(secret.encode(), conversation_id.encode(), hashlib.sha256).hexdigest()
+    message = conversation_id.encode(errors="surrogatepass")  # whatever a URL decoded to
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
 def token_is_valid(secret: str, conversation_id: str, token: str) -> bool:
-    return hmac.compare_digest(conversation_token(secret, conversation_id), token)
+    # As bytes: compare_digest refuses (TypeError) str with non-ASCII characters.
+    expected = conversation_token(secret, conversation_id).encode()
+    return hmac.compare_digest(expected, token.encode(errors="surrogatepass"))

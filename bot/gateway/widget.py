@@ -34,7 +34,7 @@ import hmac
 import json
 import logging
 import os
-import secrets
+import re
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping
@@ -45,17 +45,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import BodyPartReader, WSMsgType, web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import uploads
 from bot.conversations import store
 from bot.conversations.models import Conversation
 from bot.gateway.keys import GATEWAY
+from bot.gateway.limits import CHAT_LIMITS, ChatLimits, retry_after, setup_limits, too_many
 from bot.gateway.rasa_client import RasaError
 from bot.gateway.router import WITH_AGENT, Router
 from bot.gateway.tokens import token_is_valid
 from bot.nlu.patterns import normalise_email
-from bot.settings import VAR_DIR
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +79,8 @@ SHOWN = ("customer", "bot", "agent")
 UNAUTHORIZED_CLOSE = 4401
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 UPLOAD_CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
-UPLOAD_NAME = r"{name:[A-Za-z0-9_-]{16,64}\.(?:jpg|png|webp)}"
+# Checked in the handler, not the route: an odd name gets the same JSON 404 as a missing file.
+UPLOAD_NAME = re.compile(r"[A-Za-z0-9_-]{16,64}\.(?:jpg|png|webp)")
 
 
 # ---------------------------------------------------------------- settings and state
@@ -95,7 +99,7 @@ class WidgetSettings:
         return cls(
             signing_secret=env.get("WIDGET_SIGNING_SECRET", ""),
             allowed_origins=frozenset(o for o in origins if o),
-            upload_dir=Path(env.get("WIDGET_UPLOAD_DIR") or VAR_DIR / "uploads"),
+            upload_dir=Settings.from_env(env).upload_dir,
         )
 
     def allows(self, request: web.Request) -> bool:
@@ -377,7 +381,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
             {"type": "ready", "conversation_id": hello.sender, "last": connection.last}
         )
         async for message in socket:
-            await _receive(connection, inbox, message)
+            await _receive(connection, inbox, message, request.app[CHAT_LIMITS])
     finally:
         state.remove(connection)
         worker.cancel()
@@ -400,7 +404,9 @@ async def _receive_hello(socket: web.WebSocketResponse, secret: str) -> Hello:
     return parse_hello(frame, secret)
 
 
-async def _receive(connection: Connection, inbox: asyncio.Queue[Incoming], message: Any) -> None:
+async def _receive(
+    connection: Connection, inbox: asyncio.Queue[Incoming], message: Any, limits: ChatLimits
+) -> None:
     if message.type != WSMsgType.TEXT:
         if message.type == WSMsgType.BINARY:
             await connection.send(error_frame("bad_frame", "Frames must be JSON text."))
@@ -412,6 +418,11 @@ async def _receive(connection: Connection, inbox: asyncio.Queue[Incoming], messa
         return
     if incoming is None:
         await connection.send({"type": "pong"})
+        return
+    wait = limits.messages.take(connection.sender) if incoming.kind == "message" else 0
+    if wait:
+        frame = error_frame("rate_limited", "Too many messages; wait a moment.", incoming.client_id)
+        await connection.send({**frame, "retry_after": retry_after(wait)})
         return
     try:
         inbox.put_nowait(incoming)
@@ -549,14 +560,6 @@ async def read_image(request: web.Request) -> tuple[bytes, str]:
     return bytes(data), extension
 
 
-def save_upload(directory: Path, data: bytes, extension: str) -> str:
-    """Stores the photo under a random name (nothing of the customer's in it); the name."""
-    directory.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_urlsafe(18)}.{extension}"
-    (directory / name).write_bytes(data)
-    return name
-
-
 def _error(status: HTTPStatus, message: str) -> web.Response:
     return web.json_response(
         {"error": status.phrase.lower().replace(" ", "_"), "message": message}, status=status
@@ -566,16 +569,26 @@ def _error(status: HTTPStatus, message: str) -> web.Response:
 async def upload(request: web.Request) -> web.Response:
     sender = request.match_info["conversation_id"]
     token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not token or not token_is_valid(request.app[GATEWAY].secret, sender, token):
+    if (
+        not token
+        or len(sender) > MAX_SENDER
+        or not token_is_valid(request.app[GATEWAY].secret, sender, token)
+    ):
         return _error(HTTPStatus.UNAUTHORIZED, "This conversation needs its token.")
+    limits = request.app[CHAT_LIMITS]
+    full = "This conversation has sent as many photos as it may for now; try later."
+    if wait := limits.uploads.wait(sender):  # before reading what would be refused anyway
+        return too_many(wait, full)
     try:
         data, extension = await read_image(request)
     except UploadError as refused:
         return _error(refused.status, refused.message)
-    except ValueError:  # a broken multipart body
+    except (ValueError, HttpProcessingError):  # a broken multipart body or part header
         return _error(HTTPStatus.BAD_REQUEST, "The upload could not be read.")
+    if wait := limits.upload_wait(sender, len(data)):
+        return too_many(wait, full)
     directory = request.app[WIDGET].settings.upload_dir
-    name = await asyncio.to_thread(save_upload, directory, data, extension)
+    name = await asyncio.to_thread(uploads.save, directory, sender, data, extension)
     logger.info("Stored a %d-byte photo for %s as %s", len(data), sender, name)
     return web.json_response({"url": f"/chat/uploads/{name}"}, status=201)
 
@@ -583,7 +596,7 @@ async def upload(request: web.Request) -> web.Response:
 async def uploaded(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     path = request.app[WIDGET].settings.upload_dir / name
-    if not path.is_file():
+    if not UPLOAD_NAME.fullmatch(name) or not path.is_file():
         return _error(HTTPStatus.NOT_FOUND, "No such photo.")
     response = web.FileResponse(path)
     response.content_type = UPLOAD_CONTENT_TYPES[name.rsplit(".", 1)[1]]
@@ -647,7 +660,9 @@ async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 def setup_widget(app: web.Application, env: Mapping[str, str] | None = None) -> None:
     """Adds the widget's routes; registers its pusher once the gateway's router exists."""
-    settings = WidgetSettings.from_env(os.environ if env is None else env)
+    env = os.environ if env is None else env
+    settings = WidgetSettings.from_env(env)
+    setup_limits(app, env)
     if not settings.signing_secret:
         logger.info("WIDGET_SIGNING_SECRET is not set: customer tokens will be ignored")
     app[WIDGET] = WidgetState(settings)
@@ -655,7 +670,7 @@ def setup_widget(app: web.Application, env: Mapping[str, str] | None = None) -> 
     app.router.add_post(
         "/chat/conversations/{conversation_id}/attachments", upload, name="widget.upload"
     )
-    app.router.add_get(f"/chat/uploads/{UPLOAD_NAME}", uploaded, name="widget.uploaded")
+    app.router.add_get("/chat/uploads/{name}", uploaded, name="widget.uploaded")
     app.router.add_get(r"/widget/{name:kramar-widget\.(?:js|css)}", widget_file, name="widget")
     app.router.add_get("/demo", _file("demo/index.html"), name="widget.demo")
     app.router.add_get("/demo/product", _file("demo/product.html"), name="widget.demo.product")

@@ -72,7 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "purge":
             return asyncio.run(_with_engine(settings, lambda engine: _purge(engine, settings)))
         return asyncio.run(
-            _with_engine(settings, lambda engine: _erase(engine, args.customer, args.sender))
+            _with_engine(
+                settings, lambda engine: _erase(engine, settings, args.customer, args.sender)
+            )
         )
     except (OSError, SQLAlchemyError) as error:
         print(f"bot.inbox: database error: {error}", file=sys.stderr)
@@ -113,17 +115,26 @@ def _create_agent(settings: InboxSettings, args: argparse.Namespace) -> int:
 
 
 async def _purge(engine: AsyncEngine, settings: InboxSettings) -> int:
-    deleted = await retention.purge(engine, days=settings.retention_days)
+    deleted = await retention.purge(
+        engine, days=settings.retention_days, upload_dir=settings.upload_dir
+    )
     print(
-        f"Deleted {deleted.conversations} conversation(s) and {deleted.messages} message(s) "
-        f"older than {settings.retention_days} days"
+        f"Deleted {deleted.conversations} conversation(s), {deleted.messages} message(s) "
+        f"and {deleted.photos} photo(s) older than {settings.retention_days} days"
     )
     return 0
 
 
-async def _erase(engine: AsyncEngine, customer: str | None, sender: str | None) -> int:
-    deleted = await retention.erase(engine, customer=customer, sender_id=sender)
-    print(f"Deleted {deleted.conversations} conversation(s) and {deleted.messages} message(s)")
+async def _erase(
+    engine: AsyncEngine, settings: InboxSettings, customer: str | None, sender: str | None
+) -> int:
+    deleted = await retention.erase(
+        engine, upload_dir=settings.upload_dir, customer=customer, sender_id=sender
+    )
+    print(
+        f"Deleted {deleted.conversations} conversation(s), {deleted.messages} message(s) "
+        f"and {deleted.photos} photo(s)"
+    )
     return 0
 
 

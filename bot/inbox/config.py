@@ -74,6 +74,8 @@ class InboxSettings:
     shop_api_key: str
     shop_timeout_seconds: float
     domain_path: Path
+    # Customers' photos, deleted with their transcripts (retention, erasure).
+    upload_dir: Path
 
     @classmethod
     def from_env(
@@ -102,4 +104,5 @@ class InboxSettings:
             shop_api_key=shared.shop_api_key,
             shop_timeout_seconds=shared.shop_timeout_seconds,
             domain_path=PROJECT_ROOT / "domain.yml",
+            upload_dir=shared.upload_dir,
         )

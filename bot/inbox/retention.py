@@ -1,14 +1,17 @@
-"""Deleting transcripts: after the retention period, or on a customer's request."""
+"""Deleting transcripts and their photos: after the retention period, or on a customer's request."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot import uploads
 from bot.conversations.clock import utc_now
 from bot.conversations.tables import conversations, messages
 
@@ -17,10 +20,17 @@ from bot.conversations.tables import conversations, messages
 class Deleted:
     conversations: int
     messages: int
+    photos: int = 0
 
 
-async def purge(engine: AsyncEngine, *, days: int, now: datetime | None = None) -> Deleted:
-    """Delete conversations whose last message is older than ``days`` days."""
+async def purge(
+    engine: AsyncEngine, *, days: int, upload_dir: Path, now: datetime | None = None
+) -> Deleted:
+    """Delete conversations whose last message is older than ``days`` days, and their photos.
+
+    Photos older than that go too, also those whose conversation never got a
+    transcript (uploaded, then never sent).
+    """
     cutoff = (now or utc_now()) - timedelta(days=days)
     async with engine.begin() as conn:
         ids = list(
@@ -28,16 +38,22 @@ async def purge(engine: AsyncEngine, *, days: int, now: datetime | None = None) 
                 select(conversations.c.id).where(conversations.c.last_message_at < cutoff)
             )
         )
-        return await _delete(conn, ids)
+        deleted = await _delete(conn, ids, upload_dir)
+    old = await asyncio.to_thread(uploads.delete_older_than, upload_dir, cutoff)
+    return Deleted(deleted.conversations, deleted.messages, deleted.photos + old)
 
 
 async def erase(
-    engine: AsyncEngine, *, customer: str | None = None, sender_id: str | None = None
+    engine: AsyncEngine,
+    *,
+    upload_dir: Path,
+    customer: str | None = None,
+    sender_id: str | None = None,
 ) -> Deleted:
-    """Delete every conversation of one customer (right to erasure).
+    """Delete every conversation of one customer (right to erasure), with its photos.
 
     By email: conversations labelled with it, and those where the customer
-    typed it. By sender id: that one chat.
+    typed it. By sender id: that one chat (its photos even without a transcript).
     """
     if bool(customer) == bool(sender_id):
         raise ValueError("Give exactly one of customer or sender_id")
@@ -50,7 +66,11 @@ async def erase(
             )
         else:
             ids = await _conversations_of(conn, (customer or "").strip())
-        return await _delete(conn, ids)
+        deleted = await _delete(conn, ids, upload_dir)
+    if sender_id and not ids:
+        photos = await asyncio.to_thread(uploads.delete_conversations, upload_dir, [sender_id])
+        return Deleted(0, 0, photos)
+    return deleted
 
 
 async def _conversations_of(conn: AsyncConnection, email: str) -> list[int]:
@@ -73,12 +93,17 @@ async def _conversations_of(conn: AsyncConnection, email: str) -> list[int]:
     return sorted(ids)
 
 
-async def _delete(conn: AsyncConnection, ids: list[int]) -> Deleted:
+async def _delete(conn: AsyncConnection, ids: list[int], upload_dir: Path) -> Deleted:
     if not ids:
         return Deleted(conversations=0, messages=0)
+    senders = list(
+        await conn.scalars(select(conversations.c.sender_id).where(conversations.c.id.in_(ids)))
+    )
     # Messages first and explicitly: SQLite only cascades with foreign keys on.
     removed_messages = await conn.execute(
         delete(messages).where(messages.c.conversation_id.in_(ids))
     )
     removed = await conn.execute(delete(conversations).where(conversations.c.id.in_(ids)))
-    return Deleted(conversations=removed.rowcount, messages=removed_messages.rowcount)
+    # Only here are the sender ids still known, which name the photos.
+    photos = await asyncio.to_thread(uploads.delete_conversations, upload_dir, senders)
+    return Deleted(removed.rowcount, removed_messages.rowcount, photos)

@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from bot.buckets import LeakyBucket
 from bot.settings import Settings
 from bot.shop.clock import utc_now
 from bot.shop.db import create_engine, create_tables, describe_url
-from bot.shop.keys import ENGINE_KEY, SETTINGS_KEY
+from bot.shop.keys import ENGINE_KEY, SETTINGS_KEY, VERIFICATIONS_KEY
 from bot.shop.middlewares import error_middleware, make_auth_middleware
 from bot.shop.routes import routes
 from bot.shop.seed import seed_if_empty
@@ -27,6 +28,10 @@ def create_app(settings: Settings) -> web.Application:
         middlewares=[error_middleware, make_auth_middleware(settings.shop_api_key)],
     )
     app[SETTINGS_KEY] = settings
+    limits = settings.limits
+    app[VERIFICATIONS_KEY] = LeakyBucket(
+        limits.verification_failures_per_order, limits.verification_window_seconds
+    )
     app.cleanup_ctx.append(_database)
     app.add_routes(routes)
     return app

@@ -7,6 +7,8 @@ name sent to clients; ``str(error)`` is the human message.
 
 from __future__ import annotations
 
+import math
+
 
 class ShopError(Exception):
     code = "shop_error"
@@ -70,3 +72,13 @@ class MalformedJson(InvalidBody):
 
 class Unauthorized(ShopError):
     code = "unauthorized"
+
+
+class TooManyAttempts(ShopError):
+    """An order number was checked against too many wrong emails lately; wait and retry."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, order_id: int, wait: float) -> None:
+        super().__init__(f"Order {order_id} had too many wrong emails lately; try again later")
+        self.retry_after = max(1, math.ceil(wait))

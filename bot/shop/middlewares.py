@@ -8,7 +8,14 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from bot.shop.errors import Conflict, InvalidRequest, NotFound, ShopError, Unauthorized
+from bot.shop.errors import (
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    ShopError,
+    TooManyAttempts,
+    Unauthorized,
+)
 from bot.shop.serializers import error_json, json_response
 
 log = logging.getLogger(__name__)
@@ -20,6 +27,7 @@ _STATUS_BY_ERROR: tuple[tuple[type[ShopError], int], ...] = (
     (Conflict, 409),
     (InvalidRequest, 422),
     (Unauthorized, 401),
+    (TooManyAttempts, 429),
 )
 
 _CODE_BY_HTTP_STATUS = {
@@ -36,7 +44,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except ShopError as error:
         status = next((s for kind, s in _STATUS_BY_ERROR if isinstance(error, kind)), 500)
-        return json_response(error_json(error.code, error.message), status=status)
+        response = json_response(error_json(error.code, error.message), status=status)
+        if isinstance(error, TooManyAttempts):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
     except web.HTTPException as error:
         if error.status < 400:  # redirects and the like are not errors
             raise

@@ -6,7 +6,8 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.shop import openapi, parsing, repository
-from bot.shop.keys import ENGINE_KEY, SETTINGS_KEY
+from bot.shop.errors import OrderNotFound, TooManyAttempts
+from bot.shop.keys import ENGINE_KEY, SETTINGS_KEY, VERIFICATIONS_KEY
 from bot.shop.models import Address, NewReturn, NewReturnItem, NewTicket
 from bot.shop.serializers import json_response, order_json, return_json, ticket_json
 
@@ -39,9 +40,18 @@ async def list_orders(request: web.Request) -> web.Response:
 
 @routes.get("/api/orders/{order_id}")
 async def get_order(request: web.Request) -> web.Response:
-    order = await repository.get_order(
-        _engine(request), parsing.order_id(request), email=request.query.get("email")
-    )
+    """With `email`: the verification of a customer. Wrong emails for one order number,
+    from any conversation, are limited; the bucket drains, so its owner gets in later."""
+    order_id, email = parsing.order_id(request), request.query.get("email")
+    verifications = request.app[VERIFICATIONS_KEY]
+    if email is not None and (wait := verifications.wait(order_id)):
+        raise TooManyAttempts(order_id, wait)  # even the right email: no guess is checked
+    try:
+        order = await repository.get_order(_engine(request), order_id, email=email)
+    except OrderNotFound:
+        if email is not None:
+            verifications.add(order_id)
+        raise
     return json_response(order_json(order))
 
 

@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import uploads
 from bot.conversations import store
 from bot.inbox import agents, retention
 from bot.inbox.db import create_engine, migrate
@@ -54,13 +55,31 @@ async def chat(
     return message.conversation_id
 
 
-def cli(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    return tmp_path / "uploads"
+
+
+def photo(directory: Path, sender: str, *, days_old: float = 0) -> Path:
+    """A stored photo of `sender`'s conversation, as the widget stores it."""
+    path = directory / uploads.save(directory, sender, b"\x89PNG\r\n\x1a\n...", "png")
+    if days_old:
+        stamp = path.stat().st_mtime - days_old * 86400
+        os.utime(path, (stamp, stamp))
+    return path
+
+
+def cli(
+    url: str, *args: str, stdin: str | None = None, photos: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "PYTHONPATH": str(PROJECT_ROOT),
         "INBOX_DATABASE_URL": url,
         "TRANSCRIPT_RETENTION_DAYS": "30",
     }
+    if photos is not None:
+        env["WIDGET_UPLOAD_DIR"] = str(photos)
     env.pop("INBOX_SESSION_KEY", None)
     return subprocess.run(
         [sys.executable, "-m", "bot.inbox", *args],
@@ -73,21 +92,30 @@ def cli(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedP
     )
 
 
-async def test_purge_deletes_only_old_transcripts(database: tuple[str, AsyncEngine]) -> None:
+async def test_purge_deletes_only_old_transcripts_and_their_photos(
+    database: tuple[str, AsyncEngine], photos: Path
+) -> None:
     _, engine = database
     old = await chat(engine, "purge-old", ["one", "two"])
     fresh = await chat(engine, "purge-fresh", ["three"])
     await backdate(engine, old, 200)
-    deleted = await retention.purge(engine, days=180)
-    assert (deleted.conversations, deleted.messages) == (1, 2)
+    # A new file of an expired conversation goes with it; an old file without a
+    # transcript (uploaded, never sent) goes by its age; fresh ones stay.
+    old_chats_photo = photo(photos, "purge-old")
+    orphan = photo(photos, "purge-never-wrote", days_old=200)
+    kept = [photo(photos, "purge-fresh"), photo(photos, "purge-never-wrote-yet", days_old=10)]
+    deleted = await retention.purge(engine, days=180, upload_dir=photos)
+    assert (deleted.conversations, deleted.messages, deleted.photos) == (1, 2, 2)
+    assert not old_chats_photo.exists() and not orphan.exists()
+    assert all(path.exists() for path in kept)
     assert await store.find_conversation(engine, old) is None
     assert await store.list_messages(engine, old) == []
     assert await store.find_conversation(engine, fresh) is not None
-    assert (await retention.purge(engine, days=180)).conversations == 0
+    assert (await retention.purge(engine, days=180, upload_dir=photos)).conversations == 0
 
 
 async def test_erase_by_email_finds_labels_and_typed_addresses(
-    database: tuple[str, AsyncEngine],
+    database: tuple[str, AsyncEngine], photos: Path
 ) -> None:
     _, engine = database
     labelled = await chat(engine, "erase-1", ["hello"], customer="Ira@Example.com")
@@ -95,40 +123,61 @@ async def test_erase_by_email_finds_labels_and_typed_addresses(
     lookalike = await chat(
         engine, "erase-3", ["write to mira@example.com or ira@example.community"]
     )
-    deleted = await retention.erase(engine, customer="ira@example.com")
+    erased_photos = [photo(photos, "erase-1"), photo(photos, "erase-2"), photo(photos, "erase-2")]
+    kept = photo(photos, "erase-3")
+    deleted = await retention.erase(engine, customer="ira@example.com", upload_dir=photos)
     assert deleted.conversations == 2
     assert deleted.messages == 3  # two customer lines and the hand-off line
+    assert deleted.photos == 3
+    assert not any(path.exists() for path in erased_photos)
+    assert kept.exists()
     assert await store.find_conversation(engine, labelled) is None
     assert await store.find_conversation(engine, typed) is None
     assert await store.find_conversation(engine, lookalike) is not None
 
 
-async def test_erase_by_sender(database: tuple[str, AsyncEngine]) -> None:
+async def test_erase_by_sender(database: tuple[str, AsyncEngine], photos: Path) -> None:
     _, engine = database
     gone = await chat(engine, "erase-sender", ["a", "b", "c"])
-    deleted = await retention.erase(engine, sender_id="erase-sender")
-    assert (deleted.conversations, deleted.messages) == (1, 3)
+    its_photo = photo(photos, "erase-sender")
+    deleted = await retention.erase(engine, sender_id="erase-sender", upload_dir=photos)
+    assert (deleted.conversations, deleted.messages, deleted.photos) == (1, 3, 1)
     assert await store.find_conversation(engine, gone) is None
+    assert not its_photo.exists()
+    # A chat that uploaded but never wrote has no transcript; its photos still go.
+    silent = photo(photos, "erase-silent")
+    assert (await retention.erase(engine, sender_id="erase-silent", upload_dir=photos)).photos == 1
+    assert not silent.exists()
     with pytest.raises(ValueError):
-        await retention.erase(engine)
+        await retention.erase(engine, upload_dir=photos)
 
 
-async def test_cli_purge_and_erase_print_counts(database: tuple[str, AsyncEngine]) -> None:
+async def test_cli_purge_and_erase_print_counts_and_delete_photos(
+    database: tuple[str, AsyncEngine], photos: Path
+) -> None:
     url, engine = database
     old = await chat(engine, "cli-old", ["x", "y"])
     await backdate(engine, old, 45)
     await chat(engine, "cli-cust", ["hi"], customer="cli@example.com")
     await chat(engine, "cli-sender", ["hi"])
+    files = {sender: photo(photos, sender) for sender in ("cli-old", "cli-cust", "cli-sender")}
 
-    purged = await asyncio.to_thread(cli, url, "purge")
+    purged = await asyncio.to_thread(cli, url, "purge", photos=photos)
     assert purged.returncode == 0, purged.stderr
-    assert "Deleted 1 conversation(s) and 2 message(s) older than 30 days" in purged.stdout
-    erased = await asyncio.to_thread(cli, url, "erase", "--customer", "cli@example.com")
+    assert (
+        "Deleted 1 conversation(s), 2 message(s) and 1 photo(s) older than 30 days" in purged.stdout
+    )
+    assert not files["cli-old"].exists() and files["cli-cust"].exists()
+    erased = await asyncio.to_thread(
+        cli, url, "erase", "--customer", "cli@example.com", photos=photos
+    )
     assert erased.returncode == 0, erased.stderr
-    assert "Deleted 1 conversation(s) and 2 message(s)" in erased.stdout
-    by_sender = await asyncio.to_thread(cli, url, "erase", "--sender", "cli-sender")
-    assert "Deleted 1 conversation(s) and 1 message(s)" in by_sender.stdout
-    nothing = await asyncio.to_thread(cli, url, "erase", "--sender", "nobody")
+    assert "Deleted 1 conversation(s), 2 message(s) and 1 photo(s)" in erased.stdout
+    assert not files["cli-cust"].exists() and files["cli-sender"].exists()
+    by_sender = await asyncio.to_thread(cli, url, "erase", "--sender", "cli-sender", photos=photos)
+    assert "Deleted 1 conversation(s), 1 message(s) and 1 photo(s)" in by_sender.stdout
+    assert not files["cli-sender"].exists()
+    nothing = await asyncio.to_thread(cli, url, "erase", "--sender", "nobody", photos=photos)
     assert "Deleted 0 conversation(s)" in nothing.stdout
     assert (
         await asyncio.to_thread(cli, url, "erase")

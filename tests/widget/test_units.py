@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import make_mocked_request
 
+from bot import uploads
 from bot.conversations.models import Message
 from bot.gateway.tokens import conversation_token
 from bot.gateway.widget import (
+    UPLOAD_NAME,
     FrameError,
     InvalidCustomerToken,
     WidgetSettings,
@@ -22,7 +24,6 @@ from bot.gateway.widget import (
     parse_frame,
     parse_hello,
     parse_incoming,
-    save_upload,
     sign_customer,
     verify_customer,
 )
@@ -240,11 +241,21 @@ def test_images_are_known_by_their_magic_bytes(head: bytes, extension: str | Non
     assert image_extension(head) == extension
 
 
-def test_uploads_get_random_names(tmp_path: Path) -> None:
-    first = save_upload(tmp_path / "uploads", PNG, "png")
-    second = save_upload(tmp_path / "uploads", PNG, "png")
-    assert first != second and first.endswith(".png") and len(first) > 20
+def test_uploads_get_random_names_that_name_their_conversation_only_by_a_hash(
+    tmp_path: Path,
+) -> None:
+    first = uploads.save(tmp_path / "uploads", "c-secret-id", PNG, "png")
+    second = uploads.save(tmp_path / "uploads", "c-secret-id", PNG, "png")
+    other = uploads.save(tmp_path / "uploads", "c-other-id", PNG, "png")
+    assert first != second and first.endswith(".png") and len(first) > 30
+    assert "secret" not in first
     assert (tmp_path / "uploads" / first).read_bytes() == PNG
+    assert UPLOAD_NAME.fullmatch(first)  # the route serves what is stored
+    assert [p.name for p in uploads.files_of(tmp_path / "uploads", "c-secret-id")] == sorted(
+        [first, second]
+    )
+    assert uploads.delete_conversations(tmp_path / "uploads", ["c-secret-id"]) == 2
+    assert [p.name for p in (tmp_path / "uploads").iterdir()] == [other]
 
 
 def test_origins_own_and_allowed_pass_others_do_not() -> None:

@@ -54,6 +54,9 @@
       tooBig: "The photo is larger than 5 MB.",
       badType: "Please choose a JPEG, PNG or WebP photo.",
       uploadFailed: "The photo could not be uploaded. Please try again.",
+      tooFast: "You are sending messages faster than we can answer. Please wait a minute and try again.",
+      tooManyPhotos: "This chat has reached its limit of photos for now. Please describe the problem in words, or try again later.",
+      tooManyChats: "Too many chats were started from your connection. Please try again in a few minutes.",
     },
     uk: {
       open: "Напишіть нам",
@@ -85,6 +88,9 @@
       tooBig: "Фото більше за 5 МБ.",
       badType: "Виберіть, будь ласка, фото у форматі JPEG, PNG або WebP.",
       uploadFailed: "Не вдалося завантажити фото. Спробуйте ще раз.",
+      tooFast: "Ви надсилаєте повідомлення швидше, ніж ми встигаємо відповідати. Зачекайте хвилину й спробуйте ще раз.",
+      tooManyPhotos: "У цій розмові поки що досягнуто ліміту фото. Опишіть проблему словами або спробуйте пізніше.",
+      tooManyChats: "З вашого підключення розпочато забагато розмов. Спробуйте ще раз за кілька хвилин.",
     },
     pl: {
       open: "Napisz do nas",
@@ -116,6 +122,9 @@
       tooBig: "Zdjęcie jest większe niż 5 MB.",
       badType: "Wybierz zdjęcie w formacie JPEG, PNG lub WebP.",
       uploadFailed: "Nie udało się wysłać zdjęcia. Spróbuj ponownie.",
+      tooFast: "Wysyłasz wiadomości szybciej, niż zdążymy odpowiedzieć. Poczekaj minutę i spróbuj ponownie.",
+      tooManyPhotos: "W tej rozmowie osiągnięto na razie limit zdjęć. Opisz problem słowami albo spróbuj później.",
+      tooManyChats: "Z Twojego połączenia rozpoczęto zbyt wiele rozmów. Spróbuj ponownie za kilka minut.",
     },
     cs: {
       open: "Napište nám",
@@ -147,6 +156,9 @@
       tooBig: "Fotka je větší než 5 MB.",
       badType: "Vyberte prosím fotku ve formátu JPEG, PNG nebo WebP.",
       uploadFailed: "Fotku se nepodařilo odeslat. Zkuste to prosím znovu.",
+      tooFast: "Posíláte zprávy rychleji, než stihneme odpovídat. Počkejte prosím minutu a zkuste to znovu.",
+      tooManyPhotos: "V tomto rozhovoru je zatím dosažen limit fotek. Popište prosím problém slovy, nebo to zkuste později.",
+      tooManyChats: "Z Vašeho připojení bylo zahájeno příliš mnoho rozhovorů. Zkuste to prosím znovu za několik minut.",
     },
   };
 
@@ -488,7 +500,7 @@
         break;
       }
     }
-    var known = { too_long: "tooLong", busy: "busy", unavailable: "unavailable" };
+    var known = { too_long: "tooLong", busy: "busy", unavailable: "unavailable", rate_limited: "tooFast" };
     notice(known[frame.code] || "error");
   }
 
@@ -510,6 +522,7 @@
     if (!starting) {
       starting = fetch(config.server + "/chat/conversations", { method: "POST" })
         .then(function (response) {
+          if (response.status === 429) tooManyChats();
           if (!response.ok) throw new Error("HTTP " + response.status);
           return response.json();
         })
@@ -519,6 +532,14 @@
         .finally(function () { starting = null; });
     }
     return starting;
+  }
+
+  // Said once, not at every retry; the retries go on (the limit drains).
+  var toldTooManyChats = false;
+  function tooManyChats() {
+    if (toldTooManyChats) return;
+    toldTooManyChats = true;
+    notice("tooManyChats");
   }
 
   // `now`: the customer is waiting, so a scheduled retry happens at once.
@@ -681,6 +702,7 @@
         if (status.dataset.key === "uploading") setStatus("");
         if (response.status === 413) return notice("tooBig");
         if (response.status === 415) return notice("badType");
+        if (response.status === 429) return notice("tooManyPhotos");
         if (!response.ok) return notice("uploadFailed");
         return response.json().then(function (body) {
           var url = safeUrl(body.url, config.server + "/");
