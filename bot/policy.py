@@ -7,7 +7,6 @@ filled from the same file, so one edited number changes both.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -18,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-DEFAULT_POLICY_FILE = Path(__file__).resolve().parent / "shop_policy.yml"
+from bot.settings import Settings
+
 LANGUAGES = ("en", "uk", "pl", "cs")
 _PLACEHOLDER = re.compile(r"\{([\w.]+)\}")
 
@@ -70,7 +70,7 @@ class Policy:
 
 
 def policy_file() -> Path:
-    return Path(os.environ.get("SHOP_POLICY_FILE") or DEFAULT_POLICY_FILE)
+    return Settings.from_env().policy_file
 
 
 @lru_cache(maxsize=4)

@@ -123,6 +123,12 @@ class Settings:
     balancer_queue_seconds: float
     # How often each Rasa process looks for a newly trained model (0: never).
     model_reload_seconds: float
+    # Signs the gateway's conversation tokens (the launcher generates one for `make run`).
+    gateway_secret: str
+    # How long Rasa waits for one call to the action server (bot/turn_guard.py).
+    action_timeout_seconds: float
+    # The shop's rules and self-service answers (bot/policy.py).
+    policy_file: Path
     limits: Limits
     # Customers' uploaded photos (the widget stores, retention and erasure delete them).
     upload_dir: Path
@@ -166,6 +172,11 @@ class Settings:
             balancer_maxconn=_int(env, "BALANCER_MAXCONN", 3),
             balancer_queue_seconds=_float(env, "BALANCER_QUEUE_SECONDS", 30.0),
             model_reload_seconds=_float(env, "MODEL_RELOAD_SECONDS", 2.0),
+            gateway_secret=env.get("GATEWAY_SECRET", ""),
+            action_timeout_seconds=_float(env, "ACTION_TIMEOUT_SECONDS", 15.0),
+            policy_file=Path(
+                env.get("SHOP_POLICY_FILE", "").strip() or PROJECT_ROOT / "bot" / "shop_policy.yml"
+            ),
             limits=Limits.from_env(env),
             upload_dir=Path(env.get("WIDGET_UPLOAD_DIR", "").strip() or VAR_DIR / "uploads"),
         )

@@ -19,7 +19,6 @@ gateway reading the whole tracker back over HTTP.
 from __future__ import annotations
 
 import logging
-import os
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,9 +28,11 @@ import rasa.core.lock_store
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.settings import Settings
+
 logger = logging.getLogger(__name__)
 
-ACTION_TIMEOUT_SECONDS = float(os.environ.get("ACTION_TIMEOUT_SECONDS") or 15)
+ACTION_TIMEOUT_SECONDS = Settings.from_env().action_timeout_seconds
 LOCK_LIFETIME_SECONDS = rasa.core.lock_store.LOCK_LIFETIME
 
 # A turn runs at most a form validation, a question and a final custom action.

@@ -22,7 +22,7 @@ from bot.settings import Settings
 
 def create_app(settings: Settings, env: Mapping[str, str] | None = None) -> web.Application:
     env = os.environ if env is None else env
-    secret = env.get("GATEWAY_SECRET", "")
+    secret = settings.gateway_secret
     if not secret:
         raise ValueError("GATEWAY_SECRET is not set")
     app = web.Application(client_max_size=2 * 1024 * 1024)
