@@ -39,9 +39,10 @@ UNKNOWN_CHANNEL = "unknown"
 
 
 @contextlib.asynccontextmanager
-async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A connection for reads alone: no transaction around them (PostgreSQL would
-    otherwise get a BEGIN and a ROLLBACK around every look-up of every turn)."""
+async def unwrapped(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection without a transaction around its statements: for reads and for
+    single statements (PostgreSQL would otherwise get a BEGIN and a ROLLBACK or
+    COMMIT around every look-up and write of every turn)."""
     async with engine.connect() as conn:
         yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -139,19 +140,21 @@ async def record_messages(
         }
         for line in lines
     ]
-    async with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":  # one statement for the turn
-            ids = await conn.scalars(messages.insert().values(rows).returning(messages.c.id))
-            last = max(ids)
-        else:  # SQLAlchemy 1.4 has no RETURNING for SQLite
-            for row in rows:
-                last = (await conn.execute(messages.insert().values(row))).inserted_primary_key[0]
-        changes: dict[str, Any] = {"last_message_at": now}
-        if language:
-            changes["language"] = language
-        await conn.execute(
-            update(conversations).where(conversations.c.id == conversation_id).values(**changes)
-        )
+    changes: dict[str, Any] = {"last_message_at": now}
+    if language:
+        changes["language"] = language
+    touch = update(conversations).where(conversations.c.id == conversation_id).values(**changes)
+    if engine.dialect.name == "postgresql":
+        # One statement, atomic by itself: no BEGIN and COMMIT round trips.
+        inserted = messages.insert().values(rows).returning(messages.c.id).cte("inserted")
+        newest = select(func.max(inserted.c.id)).scalar_subquery()
+        async with unwrapped(engine) as conn:
+            last = int(await conn.scalar(touch.returning(newest)))
+        return conversation_id, last
+    async with engine.begin() as conn:  # SQLAlchemy 1.4 has no RETURNING for SQLite
+        for row in rows:
+            last = (await conn.execute(messages.insert().values(row))).inserted_primary_key[0]
+        await conn.execute(touch)
     return conversation_id, last
 
 
@@ -221,7 +224,7 @@ async def open_handoff(
 
 
 async def conversation_by_sender(engine: AsyncEngine, sender_id: str) -> Conversation | None:
-    async with reading(engine) as conn:
+    async with unwrapped(engine) as conn:
         row = (
             await conn.execute(conversations_query().where(conversations.c.sender_id == sender_id))
         ).one_or_none()
@@ -230,7 +233,7 @@ async def conversation_by_sender(engine: AsyncEngine, sender_id: str) -> Convers
 
 async def queue_position(engine: AsyncEngine, sender_id: str) -> int:
     """1-based place among waiting conversations (oldest hand-off first); 0 if not waiting."""
-    async with reading(engine) as conn:
+    async with unwrapped(engine) as conn:
         own = (
             await conn.execute(
                 select(conversations.c.id, conversations.c.handoff_at).where(
@@ -281,7 +284,7 @@ async def set_rating(
 
 
 async def find_conversation(engine: AsyncEngine, conversation_id: int) -> Conversation | None:
-    async with reading(engine) as conn:
+    async with unwrapped(engine) as conn:
         row = (
             await conn.execute(conversations_query().where(conversations.c.id == conversation_id))
         ).one_or_none()
@@ -299,7 +302,7 @@ async def list_messages(
     engine: AsyncEngine, conversation_id: int, *, after_id: int = 0
 ) -> list[Message]:
     """The transcript in order; ``after_id`` returns only what came later (live updates)."""
-    async with reading(engine) as conn:
+    async with unwrapped(engine) as conn:
         rows = await conn.execute(
             messages_query()
             .where(messages.c.conversation_id == conversation_id, messages.c.id > after_id)
@@ -311,7 +314,7 @@ async def list_messages(
 async def handed_off(engine: AsyncEngine) -> list[Conversation]:
     """The queue: waiting conversations first, each group oldest hand-off first."""
     waiting_first = (conversations.c.state != "waiting").label("not_waiting")
-    async with reading(engine) as conn:
+    async with unwrapped(engine) as conn:
         rows = await conn.execute(
             conversations_query()
             .add_columns(waiting_first)
@@ -348,7 +351,7 @@ async def insert_system_message(
 
 async def _ensure_conversation(engine: AsyncEngine, sender_id: str, channel: str, now: Any) -> int:
     lookup = select(conversations.c.id).where(conversations.c.sender_id == sender_id)
-    async with reading(engine) as conn:
+    async with unwrapped(engine) as conn:
         existing = await conn.scalar(lookup)
     if existing is not None:
         return int(existing)
@@ -366,7 +369,7 @@ async def _ensure_conversation(engine: AsyncEngine, sender_id: str, channel: str
             return int(inserted.inserted_primary_key[0])
     except IntegrityError:
         # Another request created it between our look-up and insert.
-        async with reading(engine) as conn:
+        async with unwrapped(engine) as conn:
             return int(await conn.scalar(lookup))
 
 
