@@ -28,7 +28,11 @@ machine's speed, which drifts by a third within an hour, drifts for both
 alike. A system's figures are over all its rounds. Each customer plays one conversation after
 another, each with a fresh sender id, typing the next message as soon as the
 reply arrives (plus --think seconds): order status with verification, returns
-with button clicks, FAQ, greetings (bench/load_scenarios.py). A turn is an
+with button clicks, cancellations the customer thinks better of at the
+confirmation, FAQ, greetings and thanks, in English, Ukrainian and Polish
+(bench/load_scenarios.py). Kramar's customers go through the gateway's customer
+API (`--path gateway`, as widget and Telegram customers do) unless `--path
+rasa`. A turn is an
 error on a non-200 answer, a transport error or a timeout; "no reply" is a 200
 with an empty list; "apology" is Kramar's technical-problem answer, which its
 channel sends instead of silence. Latency percentiles are over answered

@@ -71,6 +71,7 @@ KRAMAR_PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "ask_bare": ("where's my parcel??", "has my package shipped yet?"),
         "number": ("it's #{id}", "{id}"),
         "return": ("I'd like to return something from order {id}",),
+        "cancel": ("please cancel my order {id}", "I want to cancel order {id}"),
         "faq": (
             "how much does shipping cost to Poland?",
             "how fast do you deliver?",
@@ -89,6 +90,7 @@ KRAMAR_PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "ask_bare": ("коли приїде моя посилка",),
         "number": ("замовлення {id}", "{id}"),
         "return": ("хочу повернути товар із замовлення {id}",),
+        "cancel": ("хочу скасувати замовлення {id}",),
         "faq": (
             "скільки днів є на повернення?",
             "скільки за доставку в Польщу?",
@@ -106,6 +108,7 @@ KRAMAR_PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "ask_bare": ("gdzie jest moja paczka",),
         "number": ("zamówienie nr {id}", "{id}"),
         "return": ("chcę zwrócić produkt z zamówienia {id}",),
+        "cancel": ("chcę anulować zamówienie {id}",),
         "faq": (
             "czy mogę zapłacić BLIK-iem?",
             "jak długo idzie paczka?",
@@ -120,7 +123,15 @@ KRAMAR_PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 # How often each kind of conversation starts (relative weights).
-KRAMAR_MIX = {"order_status": 35, "order_status_stepwise": 15, "return": 20, "faq": 30}
+KRAMAR_MIX = {
+    "order_status": 30,
+    "order_status_stepwise": 15,
+    "return": 20,
+    "cancel_kept": 10,
+    "faq": 25,
+}
+# The customer changes their mind at the confirmation: the shop's orders stay as seeded.
+KEEP_BUTTON = Click(r"/deny")
 
 
 class KramarCustomers:
@@ -149,6 +160,8 @@ class KramarCustomers:
             return (say("ask_bare"), say("number"), order.email, say("thanks"))
         if kind == "return":
             return (say("return"), order.email, ITEM_BUTTON, REASON_BUTTON, say("thanks"))
+        if kind == "cancel_kept":
+            return (say("cancel"), order.email, KEEP_BUTTON, say("thanks"))
         first, second = rng.sample(KRAMAR_PHRASES[language]["faq"], 2)
         return (say("greet"), first, say("bot"), second, say("thanks"), say("bye"))
 
