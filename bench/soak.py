@@ -16,7 +16,10 @@ Memory growth is from the sample at the end of the warm-up (--warmup-minutes,
 part of --minutes) to the last sample; the target is at most 10 % for every
 service. Errors (a non-200 answer, a transport error or a timeout), empty
 replies and apologies are counted over the whole run; the target is 0.
-Prints a line per minute and the table, writes reports/soak/soak-<time>.json
+On a machine others share, give it servers nobody restarts meanwhile
+(--postgres-url, --redis-url; `make test` starts private ones on free ports,
+tests/support/infra.py). Prints a line per minute and the table, writes
+reports/soak/soak-<time>.json
 and, with --docs, the table and the command into that file's soak section.
 """
 
@@ -298,6 +301,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--think", type=float, default=0, help="seconds between reply and next")
     parser.add_argument("--timeout", type=float, default=30, help="seconds before a turn fails")
+    parser.add_argument(
+        "--postgres-url",
+        help="PostgreSQL server for the fresh databases (bench/load.py's default: the machine's)",
+    )
+    parser.add_argument("--redis-url", help="Redis for the lock store (bench/load.py's default)")
     parser.add_argument("--docs", type=Path, help="write the figures into this file's soak section")
     parser.add_argument("--out", type=Path, default=REPORTS)
     args = parser.parse_args(argv)
@@ -312,7 +320,11 @@ def main() -> int:
     args = parse_args()
     command = "PYTHONPATH=. .venv/bin/python bench/soak.py " + shlex.join(sys.argv[1:])
     # bench/load.py's options for starting Kramar: its defaults, through the gateway.
-    stack_args = load.parse_args(["--only", "kramar", "--path", "gateway"])
+    servers = [
+        *(["--postgres-url", args.postgres_url] if args.postgres_url else []),
+        *(["--redis-url", args.redis_url] if args.redis_url else []),
+    ]
+    stack_args = load.parse_args(["--only", "kramar", "--path", "gateway", *servers])
     run_id = dt.datetime.now().strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
     log_dir = load.LOG_ROOT / f"soak-{run_id}"
     log_dir.mkdir(parents=True, exist_ok=True)
