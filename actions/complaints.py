@@ -72,6 +72,17 @@ async def create_ticket(request: Request) -> list[EventType]:
         hours=load_policy().complaint_response_hours,
         response_date=date_text(ticket.expected_response_by, request.language),
     )
+    # For the gateway: a line in the transcript agents read, never shown to the customer.
+    request.dispatcher.utter_message(
+        json_message={
+            "ticket": {
+                "id": ticket.id,
+                "store": shop().tickets_kept_by,
+                "category": category,
+                "order_id": order.id,
+            }
+        }
+    )
     count = int(request.slot("complaint_count") or 0) + 1
     if request.slot("customer_upset") or count >= 2:
         request.say("utter_offer_person")

@@ -144,6 +144,9 @@ class ShopBackend(ABC):
     # Statuses in which the platform lets an order be cancelled or re-addressed.
     cancellable: tuple[str, ...] = ("pending_payment", "paid", "packed")
     readdressable: tuple[str, ...] = ("pending_payment", "paid", "packed")
+    # Who keeps the complaint tickets: "shop" (the platform's own) or "kramar"
+    # (Kramar's table, tickets.py, for platforms that have none).
+    tickets_kept_by: str = "shop"
 
     @abstractmethod
     async def get_order(self, number: int) -> Order:

@@ -232,6 +232,7 @@ class MedusaShop(ShopBackend):
     # changes an address only until the parcel leaves, as for every platform.
     cancellable = ("pending_payment", "paid")
     readdressable = ("pending_payment", "paid", "packed")
+    tickets_kept_by = "kramar"  # Medusa has no complaint tickets
 
     def __init__(
         self,

@@ -39,6 +39,7 @@ EVENT_LABELS = {
     "handed_back": "Handed back to the bot",
     "closed": "Closed by an agent",
     "rating": "Rated",
+    "ticket": "Complaint ticket opened",  # written by the gateway (the bot's ticket marker)
 }
 MAX_REPLY_LENGTH = 4000
 

@@ -35,6 +35,49 @@ def handoff_reason(reply: dict[str, Any]) -> str | None:
     return None
 
 
+def ticket_line(reply: dict[str, Any]) -> store.NewMessage | None:
+    """A ticket marker (the complaint action opened a ticket) as a system line, if it is one."""
+    custom = reply.get("custom")
+    ticket = custom.get("ticket") if isinstance(custom, dict) else None
+    if not isinstance(ticket, dict):
+        return None
+    # Short strings only: the line is shown to agents and filtered on, nothing more.
+    ticket_id, order_id = str(ticket.get("id") or "?")[:64], str(ticket.get("order_id") or "")[:32]
+    store_name = "kramar" if ticket.get("store") == "kramar" else "shop"
+    category = str(ticket.get("category") or "other")[:32]
+    kept_by = "Kramar" if store_name == "kramar" else "the shop"
+    for_order = f" for order {order_id}" if order_id else ""
+    return store.NewMessage(
+        "system",
+        f"Complaint ticket {ticket_id} opened{for_order} (kept by {kept_by})",
+        payload={
+            "event": "ticket",
+            "ticket_id": ticket_id,
+            "store": store_name,
+            "category": category,
+            "order_id": order_id,
+        },
+    )
+
+
+def is_marker(reply: dict[str, Any]) -> bool:
+    """Whether a reply is for the gateway only (a handoff or ticket marker)."""
+    return bool(handoff_reason(reply)) or ticket_line(reply) is not None
+
+
+def for_customer(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The replies a customer sees: all but the markers."""
+    return [reply for reply in replies if not is_marker(reply)]
+
+
+def transcript_line(reply: dict[str, Any]) -> store.NewMessage | None:
+    """How a reply of the bot is recorded: a ticket as a system line, a handoff not at all
+    (the inbox writes its own line when it queues the conversation)."""
+    if handoff_reason(reply):
+        return None
+    return ticket_line(reply) or bot_line(reply)
+
+
 def bot_line(reply: dict[str, Any]) -> store.NewMessage:
     """A bot reply as a transcript line: its text, and buttons, image or custom data aside."""
     payload = {k: v for k, v in reply.items() if k not in ("text", "recipient_id")}
@@ -108,7 +151,8 @@ class Router:
             self.engine, sender_id=sender, channel=channel, direction="customer", text=rating
         )
         thanks = await self.rasa.trigger(sender, "rating_received")
-        return Answer(thanks, await self._bot_says(sender, channel, thanks) or message.id)
+        last = await self._bot_says(sender, channel, thanks)
+        return Answer(for_customer(thanks), last or message.id)
 
     async def _to_bot(
         self,
@@ -120,15 +164,16 @@ class Router:
     ) -> Answer:
         turn = await self.rasa.turn(sender, text, metadata)
         reasons = [reason for reason in map(handoff_reason, turn.replies) if reason]
-        shown = [reply for reply in turn.replies if not handoff_reason(reply)]
+        shown = for_customer(turn.replies)
         understood = store.NewMessage(
             "customer", text, intent=turn.intent, confidence=turn.confidence
         )
+        replies = [line for line in map(transcript_line, turn.replies) if line]
         conversation_id, last = await store.record_messages(
             self.engine,
             sender_id=sender,
             channel=channel,
-            lines=[understood, *map(bot_line, shown)],
+            lines=[understood, *replies],
             language=turn.slots.get("language"),
             conversation_id=conversation_id,
         )
@@ -158,7 +203,8 @@ class Router:
             "handoff_queued",
             {"wait_minutes": str(minutes), "agents_online": "yes" if self.agents_online else "no"},
         )
-        return Answer(announced, await self._bot_says(sender, channel, announced))
+        last = await self._bot_says(sender, channel, announced)
+        return Answer(for_customer(announced), last)
 
     @property
     def agents_online(self) -> bool:
@@ -167,17 +213,18 @@ class Router:
 
     async def _bot_says(self, sender: str, channel: str, replies: list[dict[str, Any]]) -> int:
         """Records the bot's replies in the transcript; the last one's id (0: none)."""
-        if not replies:
+        lines = [line for line in map(transcript_line, replies) if line]
+        if not lines:
             return 0
         _, last = await store.record_messages(
-            self.engine, sender_id=sender, channel=channel, lines=list(map(bot_line, replies))
+            self.engine, sender_id=sender, channel=channel, lines=lines
         )
         return last
 
     async def deliver(self, sender: str, channel: str, replies: list[dict[str, Any]]) -> None:
         """Bot messages that did not answer a customer's message (handback, rating)."""
         await self._bot_says(sender, channel, replies)
-        await self.push(sender, channel, replies)
+        await self.push(sender, channel, for_customer(replies))
 
     async def push(self, sender: str, channel: str, messages: list[dict[str, Any]]) -> None:
         """Sends unasked messages through the conversation's own channel."""

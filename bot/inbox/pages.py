@@ -56,6 +56,10 @@ async def conversation_page(request: web.Request) -> web.Response:
             "buttons": {message.id: button_titles(message) for message in transcript},
             "mine": conversation.assigned_agent_id == current_agent(request).id,
             "order_lookup": order,
+            # Complaint tickets opened in this conversation (the gateway's system lines).
+            "tickets": [
+                m.payload for m in transcript if m.payload and m.payload.get("event") == "ticket"
+            ],
             "slots": slots,
             "intents": request.app[INTENTS].trainable,
         },
