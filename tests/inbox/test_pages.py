@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.conversations import store
+from bot.gateway.router import ticket_line
 from bot.inbox.config import InboxSettings
 from bot.inbox.keys import HTTP
 from bot.inbox.shop_client import fetch_order
@@ -62,6 +63,32 @@ async def test_customer_text_is_escaped_everywhere(inbox: Inbox) -> None:
             page = await (await client.get(path)).text()
             assert XSS not in page, path
             assert escaped in page, path
+    finally:
+        await client.close()
+
+
+async def test_a_ticket_kept_by_kramar_shows_in_the_transcript_and_beside_it(
+    inbox: Inbox,
+) -> None:
+    client = await logged_in(inbox)
+    try:
+        conversation = await handed_off_conversation(inbox)
+        # As the gateway records the complaint action's marker; odd values come out as text.
+        marker = {"ticket": {"id": "T-000012", "store": "kramar", "category": XSS, "order_id": XSS}}
+        line = ticket_line({"recipient_id": conversation.sender_id, "custom": marker})
+        assert line is not None
+        await store.record_messages(
+            inbox.engine, sender_id=conversation.sender_id, channel="rest", lines=[line]
+        )
+        page = await (await client.get(f"/conversations/{conversation.id}")).text()
+        assert XSS not in page
+        escaped = "&lt;img src=x onerror=alert(1)&gt;"
+        assert f"Complaint ticket T-000012 opened for order {escaped} (kept by Kramar)" in page
+        panel = page[page.index("<h2>Complaint tickets</h2>") :][:800]
+        assert "T-000012" in panel and "(kept by Kramar)" in panel
+        listed = await (await client.get("/conversations?event=ticket")).text()
+        assert f'href="/conversations/{conversation.id}"' in listed
+        assert '<option value="ticket" selected>Complaint ticket opened</option>' in listed
     finally:
         await client.close()
 
