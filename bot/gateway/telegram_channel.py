@@ -152,8 +152,9 @@ class TelegramChannel:
         if chat is None:
             return
         sender, language = sender_of(chat.id), _hint(update)
-        if self.messages.take(sender):  # no 429 in a chat: it is said once per refused message
-            await self._say(chat.id, text("too_fast", await self._language(chat.id, update)))
+        if self.messages.take(sender):
+            # No 429 in a chat: a line in the app's language (no look-up: it may be a flood).
+            await self._say(chat.id, text("too_fast", language))
             return
         try:
             async with self.out.typing(chat.id):
