@@ -66,6 +66,8 @@ def intent(stack: Stack, text: str) -> str:
     return str(parsed.json()["intent"]["name"])
 
 
+# Trains a model: about a minute alone, several on a machine busy with other work.
+@pytest.mark.timeout(900)
 def test_a_learnt_message_is_understood_after_retraining_without_losing_conversations(
     own_stack: tuple[Stack, Path],
 ) -> None:
