@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversations import store
@@ -149,6 +150,9 @@ async def send(request: web.Request) -> web.Response:
     except RasaError as error:
         logger.warning("The bot did not answer %s on REST: %s", conversation_id, error)
         return _error(HTTPStatus.SERVICE_UNAVAILABLE, "The assistant is not answering; try again.")
+    except SQLAlchemyError as error:  # e.g. PostgreSQL restarting: a clear 503, never a 500
+        logger.warning("The transcript is out of reach for %s: %r", conversation_id, error)
+        return _error(HTTPStatus.SERVICE_UNAVAILABLE, "Messages cannot be saved now; try again.")
     # `last` lets the client poll for what comes later without seeing these again.
     response = web.json_response({"messages": answer.replies, "last": answer.last_id})
     # How long the turn took here and how much of it was Rasa's (bench/load.py reads it).
@@ -176,7 +180,11 @@ async def fetch(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
     deadline = asyncio.get_running_loop().time() + wait
     while True:
-        messages = await messages_after(gateway.router.engine, conversation_id, after)
+        try:
+            messages = await messages_after(gateway.router.engine, conversation_id, after)
+        except SQLAlchemyError as error:
+            logger.warning("The transcript is out of reach for %s: %r", conversation_id, error)
+            return _error(HTTPStatus.SERVICE_UNAVAILABLE, "Messages cannot be read now; try again.")
         after = messages[-1].id if messages else after
         # Customers see the bot and agents; the customer's own and system lines are skipped.
         shown = [m for m in messages if m.direction in ("bot", "agent")]

@@ -10,6 +10,7 @@ import requests
 from bot.gateway.app import create_app
 from bot.launcher import Stack
 from bot.settings import Settings
+from tests.gateway.conftest import gateway_process
 from tests.support.gateway import Customer
 
 
@@ -147,3 +148,23 @@ def test_a_broken_upload_gets_a_clear_answer(customer: Customer, body: bytes) ->
     )
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "bad_request"
+
+
+def test_an_unreachable_transcript_database_is_a_503_not_a_500(
+    stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    workdir = tmp_path_factory.mktemp("db-down")
+    with gateway_process(stack, workdir, {}) as gateway:
+        opened = requests.post(f"{gateway.url}/chat/conversations", timeout=30).json()
+        url = f"{gateway.url}/chat/conversations/{opened['conversation_id']}/messages"
+        auth = {"Authorization": f"Bearer {opened['token']}"}
+        assert requests.post(url, json={"text": "hi"}, headers=auth, timeout=60).ok
+        # The database goes out of reach (as while PostgreSQL restarts).
+        database = workdir / "inbox.db"
+        database.rename(workdir / "inbox.db.away")
+        database.mkdir()
+        sent = requests.post(url, json={"text": "hello"}, headers=auth, timeout=60)
+        assert sent.status_code == 503, sent.text
+        assert "try again" in sent.json()["message"]
+        read = requests.get(url, headers=auth, timeout=60)
+        assert read.status_code == 503, read.text
