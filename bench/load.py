@@ -420,30 +420,20 @@ def forget_redis_keys(url: str, prefix: str) -> None:
 
 
 def kramar_env(workdir: Path, stores: dict[str, str], args: argparse.Namespace) -> dict[str, str]:
-    """As tests/conftest.py builds it: free ports, temp SQLite, fresh secrets, no Telegram."""
-    from bot.launcher import GENERATED_SECRETS
+    """The tests' stack environment (free ports, temp SQLite, fresh secrets, no Telegram),
+    without the developer's own Kramar, Rasa and store settings."""
     from bot.settings import Settings
+    from tests.support.stack import stack_env
 
     inherited = ("KRAMAR_", "TELEGRAM_", "RASA_", "SANIC_", "ACTION_SERVER_", "TRACKER_", "REDIS_")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(inherited)},
-        "KRAMAR_HOST": HOST,
-        "RASA_PORT": str(free_port()),
-        "ACTION_SERVER_PORT": str(free_port()),
-        "SHOP_PORT": str(free_port()),
-        "RASA_TOKEN": secrets.token_urlsafe(16),
-        "SHOP_API_KEY": secrets.token_urlsafe(16),
-        "SHOP_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'shop.db'}",
-        "INBOX_PORT": str(free_port()),
-        "INBOX_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'inbox.db'}",
-        "GATEWAY_SECRET": secrets.token_urlsafe(32),
-        "INBOX_SESSION_KEY": GENERATED_SECRETS["INBOX_SESSION_KEY"](),
+        **stack_env(workdir, base),
         # Every simulated customer comes from this one address, faster than people type.
         "CHAT_CONVERSATIONS_PER_ADDRESS": "1000000",
         "CHAT_MESSAGES_PER_MINUTE": "1000000",
         **stores,
     }
-    env.pop("SHOP_URL", None)
     if os.environ.get("RASA_MODEL"):
         env["RASA_MODEL"] = os.environ["RASA_MODEL"]
     for option, name in (

@@ -18,10 +18,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def stack_env(workdir: Path) -> dict[str, str]:
-    """The environment of a whole stack on free ports, with its data in `workdir`."""
+def stack_env(workdir: Path, base: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The environment of a whole stack on free ports, with its data in `workdir`,
+    on top of `base` (this process's environment unless given)."""
     env = {
-        **os.environ,
+        **base,
         "KRAMAR_HOST": "127.0.0.1",
         "RASA_PORT": str(free_port()),
         "ACTION_SERVER_PORT": str(free_port()),
