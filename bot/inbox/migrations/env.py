@@ -12,6 +12,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+import bot.customers.tables  # noqa: F401  (registers its tables on the same MetaData)
 from bot.conversations.tables import metadata
 from bot.inbox.config import DEFAULT_DATABASE_URL
 from bot.inbox.db import sync_url
