@@ -27,7 +27,9 @@ help:
 	@echo "make learn EXPORT=file.yml   add the inbox's misunderstood export to data/nlu and retrain"
 	@echo "make lint | types | train | clean"
 
-$(VENV_STAMP): requirements/requirements.lock
+# The stamp's name carries the lock's hash, so only a changed lock rebuilds the venv
+# (not a newer file time, as after a fresh checkout or in a git worktree).
+$(VENV_STAMP): | requirements/requirements.lock
 	@if [ -z "$(PYTHON_310)" ]; then \
 		echo "step 'python': Python 3.10 was not found. Install it, e.g. 'pyenv install 3.10.13' or 'apt-get install python3.10', then retry." >&2; exit 1; fi
 	@echo "step 'setup': creating $(VENV) with $(PYTHON_310) and installing the locked dependencies..."
