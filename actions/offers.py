@@ -38,18 +38,23 @@ ON_ITS_WAY = ("paid", "packed", "shipped")
 MARKER_KINDS = {"percent": "discount", "free_return_shipping": "free_return_shipping"}
 
 
-def upset_and_unseen(tracker: Tracker) -> bool:
-    """Whether the conversation went to a person for an upset customer and no
-    agent has handed it back since (an agent-resolved case may get an offer)."""
+# What the gateway triggers once an agent has dealt with a handed-off conversation.
+AGENT_DONE = ("handback", "conversation_closed")
+
+
+def upset_and_unseen(events: list[dict[str, Any]]) -> bool:
+    """Whether the conversation went to a person for an upset customer and no agent
+    has handed it back or closed it since (an agent-resolved case may get an offer)."""
     waiting = False
-    for event in tracker.events:
+    for event in events:
         if event.get("event") == "bot":
             custom = (event.get("data") or {}).get("custom")
             handoff = custom.get("handoff") if isinstance(custom, dict) else None
             if isinstance(handoff, dict) and handoff.get("reason") == UPSET:
                 waiting = True
-        elif event.get("event") == "action" and event.get("name") == "action_handback":
-            waiting = False
+        elif event.get("event") == "user":
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            waiting = waiting and intent not in AGENT_DONE
     return waiting
 
 
@@ -71,7 +76,7 @@ async def make_offer(request: Request, rule_name: str) -> list[EventType]:
     """Offers the rule's code when the policy, the customer's mood and the period allow it."""
     rule = load_policy().offer_rule(rule_name)
     tracker = request.tracker
-    if rule is None or upset_and_unseen(tracker) or is_upset(latest_text(tracker)):
+    if rule is None or upset_and_unseen(tracker.events) or is_upset(latest_text(tracker)):
         return []
     email, now = request.order.customer_email, datetime.now(timezone.utc)
     since = now - timedelta(days=load_policy().offer_period_days)
@@ -145,14 +150,14 @@ class ActionAcceptOffer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        code = tracker.get_slot("offer_code")
-        if not code:
+        offer: dict[str, Any] = tracker.get_slot("offer") or {}
+        if not offer.get("code"):
             dispatcher.utter_message(response="utter_offer_none")
             return []
-        values: dict[str, Any] = {
-            "code": code,
-            "valid_until": tracker.get_slot("offer_valid_until"),
-        }
-        dispatcher.utter_message(response="utter_offer_how_to_use", **values)
-        dispatcher.utter_message(json_message={"offer_accepted": {"code": code}})
+        dispatcher.utter_message(
+            response=f"utter_offer_how_to_use_{offer.get('kind', 'percent')}",
+            code=offer["code"],
+            valid_until=offer.get("valid_until", ""),
+        )
+        dispatcher.utter_message(json_message={"offer_accepted": {"code": offer["code"]}})
         return []

@@ -1,0 +1,191 @@
+"""Goodwill offers (issue 20) on the real stack: Rasa, the action server, the
+reference shop, the gateway and the inbox.
+
+A complaint gets a code the shop really made; a second complaint inside the
+period gets none; an angry customer gets none; a late order gets one; the
+acceptance and the redemption are counted on the dashboard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from bot.customers import offers
+from bot.customers.tables import offers as offers_table
+from bot.inbox.db import create_engine
+from bot.launcher import Stack
+from tests.support.gateway import Agent, Customer, create_agent
+from tests.support.shop import ShopApi
+
+CODE = re.compile(r"\bKR-[A-Z0-9]{8}\b")
+
+
+@pytest.fixture(scope="module")
+def agent(stack: Stack, inbox_url: str) -> Agent:
+    create_agent(dict(stack.env), "oksana", "offers and more offers", "Oksana")
+    return Agent(inbox_url, "oksana", "offers and more offers")
+
+
+def codes_of(shop_api: ShopApi, email: str) -> list[dict[str, Any]]:
+    response = shop_api.get(f"/api/discounts?email={email}")
+    assert response.status_code == 200, response.text
+    return list(response.json()["discounts"])
+
+
+def fresh_order(shop_api: ShopApi, status: str) -> dict[str, Any]:
+    """A seeded order whose customer has no code yet (other tests complain too)."""
+    while True:
+        order = shop_api.take(status)
+        if not codes_of(shop_api, order["customer"]["email"]):
+            return order
+
+
+def texts(replies: list[dict[str, Any]]) -> str:
+    return "\n".join(reply.get("text") or "" for reply in replies)
+
+
+def complain(customer: Customer, order: dict[str, Any], last: str) -> list[dict[str, Any]]:
+    replies = customer.send(f"The parcel from order {order['id']} arrived and the item is damaged")
+    replies += customer.send(order["customer"]["email"])
+    replies += customer.send(last)
+    assert re.search(r"T-\d{6}", texts(replies)), texts(replies)  # the ticket, always
+    return replies
+
+
+def offer_counts(agent: Agent) -> tuple[int, int, int]:
+    page = agent.http.get(f"{agent.url}/dashboard", timeout=10).text
+    found = re.search(r'data-kpi-detail="offers">(\d+) made, (\d+) accepted, (\d+) redeemed<', page)
+    assert found, page[:300]
+    made, accepted, redeemed = (int(n) for n in found.groups())
+    return made, accepted, redeemed
+
+
+def offers_rows(stack: Stack, email: str) -> list[Any]:
+    async def read() -> list[Any]:
+        engine = create_engine(stack.env["INBOX_DATABASE_URL"])
+        try:
+            async with engine.connect() as conn:
+                query = select(offers_table).where(offers_table.c.customer_email == email)
+                return list((await conn.execute(query)).all())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def test_a_complaint_gets_one_code_the_shop_made_and_its_use_is_counted(
+    stack: Stack, inbox_url: str, shop_api: ShopApi, agent: Agent
+) -> None:
+    before = offer_counts(agent)
+    order = fresh_order(shop_api, "delivered")
+    email = order["customer"]["email"]
+    customer = Customer(inbox_url)
+    replies = complain(customer, order, "https://photos.example.com/broken.jpg")
+
+    # The offer: warm words, the code the shop made for this email, its button.
+    found = CODE.search(texts(replies))
+    assert found, texts(replies)
+    code = found.group(0)
+    [made] = codes_of(shop_api, email)
+    assert (made["code"], made["percent"], made["reason"], made["order_id"]) == (
+        code,
+        10,
+        "complaint",
+        order["id"],
+    )
+    offer = next(reply for reply in replies if code in (reply.get("text") or ""))
+    assert "10% off" in offer["text"]
+    assert [b["payload"] for b in offer.get("buttons", [])] == ["/accept_offer"]
+    # The marker is the gateway's: never shown, recorded for agents and the dashboard.
+    assert not any("custom" in reply for reply in replies)
+    [row] = offers_rows(stack, email)
+    assert (row.code, row.rule, row.kind, row.order_id, row.sender_id) == (
+        code,
+        "complaint",
+        "discount",
+        str(order["id"]),
+        customer.id,
+    )
+    assert row.accepted_at is None and row.redeemed_at is None
+
+    # "Use it": how to use the code, and the acceptance counted.
+    accepted = customer.send("/accept_offer")
+    assert code in texts(accepted) and "basket" in texts(accepted)
+    assert not any("custom" in reply for reply in accepted)
+    assert offers_rows(stack, email)[0].accepted_at is not None
+
+    # A checkout redeems it in the shop, which reports it (the `discount.redeemed`
+    # webhook's handler, bot.customers.offers.mark_redeemed).
+    used = requests.post(
+        f"{shop_api.url}/api/discounts/{code}/redeem",
+        json={"order_id": order["id"]},
+        headers={"X-API-Key": shop_api.api_key},
+        timeout=10,
+    ).json()
+    redeemed_at = datetime.fromisoformat(used["redeemed_at"].removesuffix("Z"))
+    engine = create_engine(stack.env["INBOX_DATABASE_URL"])
+
+    async def redeem() -> bool:
+        try:
+            return await offers.mark_redeemed(engine, code, redeemed_at)
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(redeem())
+    assert offer_counts(agent) == (before[0] + 1, before[1] + 1, before[2] + 1)
+
+    # The agent reads it in the transcript.
+    [conversation] = re.findall(
+        r'href="/conversations/(\d+)"',
+        agent.http.get(f"{agent.url}/conversations", params={"q": customer.id}, timeout=10).text,
+    )
+    transcript = agent.get(f"/api/conversations/{conversation}")["messages"]
+    lines = [m["text"] for m in transcript if m["direction"] == "system"]
+    assert f"Offer made: discount code {code} (complaint after order {order['id']})" in lines
+    assert f"Customer accepted offer {code}" in lines
+
+    # A second complaint inside the period, from another conversation: a ticket, no offer.
+    again = complain(Customer(inbox_url), order, "no photo")
+    assert not CODE.search(texts(again)), texts(again)
+    assert [c["code"] for c in codes_of(shop_api, email)] == [code]
+    assert len(offers_rows(stack, email)) == 1
+
+
+def test_an_angry_customer_gets_no_offer(inbox_url: str, shop_api: ShopApi) -> None:
+    order = fresh_order(shop_api, "delivered")
+    replies = complain(
+        Customer(inbox_url),
+        order,
+        "https://photos.example.com/smashed.jpg THIS IS ABSOLUTELY UNACCEPTABLE!!!",
+    )
+    assert not CODE.search(texts(replies)), texts(replies)
+    assert codes_of(shop_api, order["customer"]["email"]) == []
+
+
+def test_a_late_order_gets_the_late_delivery_code(
+    stack: Stack, inbox_url: str, shop_api: ShopApi
+) -> None:
+    order = fresh_order(shop_api, "shipped")
+    # Placed ten days ago and still on its way: past the policy's 7 days.
+    database = make_url(stack.env["SHOP_DATABASE_URL"]).database
+    with sqlite3.connect(str(database)) as shop_db:
+        shop_db.execute(
+            "UPDATE orders SET created_at = ? WHERE id = ?",
+            ((datetime.utcnow() - timedelta(days=10)).isoformat(" "), order["id"]),
+        )
+    customer = Customer(inbox_url)
+    replies = customer.send(f"Where is my order {order['id']}?")
+    replies += customer.send(order["customer"]["email"])
+    found = CODE.search(texts(replies))
+    assert found, texts(replies)
+    [made] = codes_of(shop_api, order["customer"]["email"])
+    assert (made["code"], made["percent"], made["reason"]) == (found.group(0), 15, "late_delivery")
