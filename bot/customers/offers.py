@@ -7,8 +7,10 @@ its erasure deletes them with the customer's email. Timestamps are naive UTC.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -89,6 +91,17 @@ async def mark_redeemed(engine: AsyncEngine, code: str, at: datetime | None = No
             .values(redeemed_at=_naive(at))
         )
     return bool(result.rowcount)
+
+
+async def on_discount_redeemed(engine: AsyncEngine, event: Mapping[str, Any]) -> bool:
+    """The shop's `discount.redeemed` webhook event (the issue 20 contract: `data.code`,
+    `created_at` in unix seconds), for the receiver's dict of handlers."""
+    data = event.get("data") or {}
+    code = str(data.get("code") or "").strip()
+    if not code:
+        return False
+    at = datetime.fromtimestamp(int(event.get("created_at") or 0), timezone.utc)
+    return await mark_redeemed(engine, code, at if at.year > 1970 else None)
 
 
 async def counts(engine: AsyncEngine, since: datetime) -> OfferCounts:

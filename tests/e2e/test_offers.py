@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -123,8 +123,8 @@ def test_a_complaint_gets_one_code_the_shop_made_and_its_use_is_counted(
     assert not any("custom" in reply for reply in accepted)
     assert offers_rows(stack, email)[0].accepted_at is not None
 
-    # A checkout redeems it in the shop, which reports it (the `discount.redeemed`
-    # webhook's handler, bot.customers.offers.mark_redeemed).
+    # A checkout redeems it in the shop; the shop's `discount.redeemed` event (what
+    # the webhook receiver hands its handler) counts it.
     used = requests.post(
         f"{shop_api.url}/api/discounts/{code}/redeem",
         json={"order_id": order["id"]},
@@ -132,11 +132,17 @@ def test_a_complaint_gets_one_code_the_shop_made_and_its_use_is_counted(
         timeout=10,
     ).json()
     redeemed_at = datetime.fromisoformat(used["redeemed_at"].removesuffix("Z"))
+    event = {
+        "id": f"evt-{code}",
+        "type": "discount.redeemed",
+        "created_at": int(redeemed_at.replace(tzinfo=timezone.utc).timestamp()),
+        "data": {"code": code, "email": email, "order_id": order["id"]},
+    }
     engine = create_engine(stack.env["INBOX_DATABASE_URL"])
 
     async def redeem() -> bool:
         try:
-            return await offers.mark_redeemed(engine, code, redeemed_at)
+            return await offers.on_discount_redeemed(engine, event)
         finally:
             await engine.dispose()
 
