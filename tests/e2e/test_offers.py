@@ -12,17 +12,25 @@ import asyncio
 import re
 import sqlite3
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from actions import shops
+from actions.offers import offer_if_loyal
+from actions.shops.reference import ReferenceShop
+from actions.topics import Request
 from bot.customers import offers
 from bot.customers.tables import offers as offers_table
 from bot.inbox.db import create_engine
 from bot.launcher import Stack
+from bot.policy import load_policy
 from tests.support.gateway import Agent, Customer, create_agent
 from tests.support.shop import ShopApi
 
@@ -195,3 +203,63 @@ def test_a_late_order_gets_the_late_delivery_code(
     assert found, texts(replies)
     [made] = codes_of(shop_api, order["customer"]["email"])
     assert (made["code"], made["percent"], made["reason"]) == (found.group(0), 15, "late_delivery")
+
+
+def loyal_policy(tmp_path: Path, *, free_label: bool) -> Path:
+    """The shop's policy with return labels that cost something (or not), and loyalty
+    from one earlier order."""
+    text = (Path(__file__).parents[2] / "bot" / "shop_policy.yml").read_text(encoding="utf-8")
+    text = text.replace("free_label: true", f"free_label: {str(free_label).lower()}")
+    text = text.replace("min_orders: 3", "min_orders: 1")
+    path = tmp_path / f"policy-{free_label}.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_loyal_customers_return_gets_free_return_shipping_while_labels_cost(
+    stack: Stack, shop_api: ShopApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The action's function against the stack's real shop (the stack's own policy has
+    free labels, so no conversation there can reach this rule)."""
+    counts: dict[str, int] = {}
+    for number in range(10011, 10051):
+        email = shop_api.order(number)["customer"]["email"]
+        counts[email] = counts.get(email, 0) + 1
+    loyal = next(
+        order
+        for order in (fresh_order(shop_api, "delivered") for _ in range(40))
+        if counts.get(order["customer"]["email"], 0) >= 2
+    )
+    backend = ReferenceShop(
+        stack.settings.shop_url, stack.settings.shop_api_key, timeout_seconds=5, read_retries=1
+    )
+    monkeypatch.setattr(shops, "_backend", backend)
+
+    async def offer(policy: Path) -> tuple[list[Any], list[dict[str, Any]]]:
+        monkeypatch.setenv("SHOP_POLICY_FILE", str(policy))
+        load_policy.cache_clear()  # read once per process, as the action server does
+        order = await backend.get_order(loyal["id"])
+        tracker = Tracker(
+            "loyal-test", {"language": "en"}, {"text": "too small"}, [], False, None, None, None
+        )
+        dispatcher = CollectingDispatcher()
+        request = Request(order, tracker, dispatcher, "en")
+        return await offer_if_loyal(request), dispatcher.messages
+
+    async def both() -> tuple[list[Any], list[dict[str, Any]]]:
+        try:
+            # Free labels for everyone: a free return label would give nothing.
+            assert await offer(loyal_policy(tmp_path, free_label=True)) == ([], [])
+            return await offer(loyal_policy(tmp_path, free_label=False))
+        finally:
+            await backend.close()
+
+    try:
+        events, said = asyncio.run(both())
+    finally:
+        load_policy.cache_clear()
+    [made] = codes_of(shop_api, loyal["customer"]["email"])
+    assert (made["kind"], made["reason"]) == ("free_return_shipping", "loyal_return")
+    assert [e["value"]["code"] for e in events] == [made["code"]]
+    assert said[0]["response"] == "utter_offer_free_return_shipping"
+    assert said[1]["custom"]["offer"]["kind"] == "free_return_shipping"
