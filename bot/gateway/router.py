@@ -83,11 +83,12 @@ def for_customer(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def transcript_line(reply: dict[str, Any]) -> store.NewMessage | None:
-    """How a reply of the bot is recorded: a ticket as a system line, a handoff not at all
-    (the inbox writes its own line when it queues the conversation)."""
-    if handoff_reason(reply):
+    """How a reply of the bot is recorded: a ticket or an offer as a system line, other
+    markers not at all (for a handoff the inbox writes its own line when it queues it)."""
+    line = ticket_line(reply) or offers.offer_line(reply)
+    if line is None and is_marker(reply):
         return None
-    return ticket_line(reply) or offers.offer_line(reply) or bot_line(reply)
+    return line or bot_line(reply)
 
 
 def bot_line(reply: dict[str, Any]) -> store.NewMessage:

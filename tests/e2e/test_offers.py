@@ -125,6 +125,14 @@ def test_a_complaint_gets_one_code_the_shop_made_and_its_use_is_counted(
     )
     assert row.accepted_at is None and row.redeemed_at is None
 
+    history = requests.get(
+        f"{inbox_url}/chat/conversations/{customer.id}/messages",
+        params={"after": 0},
+        headers=customer.headers,
+        timeout=10,
+    ).json()["messages"]
+    assert not any("Offer made" in (m.get("text") or "") for m in history)
+
     # "Use it": how to use the code, and the acceptance counted.
     accepted = customer.send("/accept_offer")
     assert code in texts(accepted) and "basket" in texts(accepted)
