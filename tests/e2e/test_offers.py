@@ -49,12 +49,33 @@ def codes_of(shop_api: ShopApi, email: str) -> list[dict[str, Any]]:
     return list(response.json()["discounts"])
 
 
-def fresh_order(shop_api: ShopApi, status: str) -> dict[str, Any]:
-    """A seeded order whose customer has no code yet (other tests complain too)."""
-    while True:
-        order = shop_api.take(status)
-        if not codes_of(shop_api, order["customer"]["email"]):
+def fresh_order(
+    shop_api: ShopApi, statuses: tuple[str, ...], *, loyal: bool = False
+) -> dict[str, Any]:
+    """A seeded order whose customer has no code yet (other tests complain too).
+
+    Complaints and offers change no order, so only orders other tests never
+    take are used: delivered long ago (the return tests need recent ones),
+    refunded or cancelled. `loyal`: a customer with an earlier order.
+    """
+    seeded = [shop_api.order(number) for number in range(10011, 10051)]
+    orders_by_email: dict[str, int] = {}
+    for order in seeded:
+        email = order["customer"]["email"]
+        orders_by_email[email] = orders_by_email.get(email, 0) + 1
+    long_ago = datetime.now(timezone.utc) - timedelta(days=30)
+    for order in seeded:
+        email = order["customer"]["email"]
+        if order["status"] not in statuses or (loyal and orders_by_email[email] < 2):
+            continue
+        delivered = order.get("delivered_at")
+        if order["status"] == "delivered" and (
+            delivered is None or datetime.fromisoformat(delivered.replace("Z", "+00:00")) > long_ago
+        ):
+            continue
+        if not codes_of(shop_api, email):
             return order
+    raise LookupError(f"no seeded order in {statuses} without a code")
 
 
 def texts(replies: list[dict[str, Any]]) -> str:
@@ -94,7 +115,7 @@ def test_a_complaint_gets_one_code_the_shop_made_and_its_use_is_counted(
     stack: Stack, inbox_url: str, shop_api: ShopApi, agent: Agent
 ) -> None:
     before = offer_counts(agent)
-    order = fresh_order(shop_api, "delivered")
+    order = fresh_order(shop_api, ("delivered",))
     email = order["customer"]["email"]
     customer = Customer(inbox_url)
     replies = complain(customer, order, "https://photos.example.com/broken.jpg")
@@ -183,7 +204,7 @@ def test_a_complaint_gets_one_code_the_shop_made_and_its_use_is_counted(
 
 
 def test_an_angry_customer_gets_no_offer(inbox_url: str, shop_api: ShopApi) -> None:
-    order = fresh_order(shop_api, "delivered")
+    order = fresh_order(shop_api, ("delivered",))
     replies = complain(
         Customer(inbox_url),
         order,
@@ -196,7 +217,9 @@ def test_an_angry_customer_gets_no_offer(inbox_url: str, shop_api: ShopApi) -> N
 def test_a_late_order_gets_the_late_delivery_code(
     stack: Stack, inbox_url: str, shop_api: ShopApi
 ) -> None:
-    order = fresh_order(shop_api, "shipped")
+    order = shop_api.take("shipped")  # taken: it is changed below
+    while codes_of(shop_api, order["customer"]["email"]):
+        order = shop_api.take("shipped")
     # Placed ten days ago and still on its way: past the policy's 7 days.
     database = make_url(stack.env["SHOP_DATABASE_URL"]).database
     with sqlite3.connect(str(database)) as shop_db:
@@ -229,15 +252,7 @@ def test_a_loyal_customers_return_gets_free_return_shipping_while_labels_cost(
 ) -> None:
     """The action's function against the stack's real shop (the stack's own policy has
     free labels, so no conversation there can reach this rule)."""
-    counts: dict[str, int] = {}
-    for number in range(10011, 10051):
-        email = shop_api.order(number)["customer"]["email"]
-        counts[email] = counts.get(email, 0) + 1
-    loyal = next(
-        order
-        for order in (fresh_order(shop_api, "delivered") for _ in range(40))
-        if counts.get(order["customer"]["email"], 0) >= 2
-    )
+    loyal = fresh_order(shop_api, ("refunded", "cancelled", "delivered"), loyal=True)
     backend = ReferenceShop(
         stack.settings.shop_url, stack.settings.shop_api_key, timeout_seconds=5, read_retries=1
     )
