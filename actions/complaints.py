@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 
 from actions.handoff import hand_off
 from actions.mood import is_upset
+from actions.offers import make_offer
 from actions.shops import NotFound, Refused, ShopUnavailable, shop
 from actions.texts import date_text
 from actions.topics import FREE_TEXT, Question, Request, Topic, Turn, latest_intent, latest_text
@@ -84,11 +85,12 @@ async def create_ticket(request: Request) -> list[EventType]:
         }
     )
     count = int(request.slot("complaint_count") or 0) + 1
+    offered = [] if request.slot("customer_upset") else await make_offer(request, "complaint")
     if request.slot("customer_upset") or count >= 2:
         request.say("utter_offer_person")
-    else:
+    elif not offered:
         request.say("utter_anything_else")
-    return [SlotSet("complaint_count", float(count))]
+    return [SlotSet("complaint_count", float(count)), *offered]
 
 
 def on_request(turn: Turn) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from rasa_sdk.events import EventType
 
+from actions.offers import offer_if_late
 from actions.shops import Order
 from actions.texts import date_text, items_text, money_text
 from actions.topics import Request, Topic
@@ -43,8 +44,10 @@ def describe(order: Order, language: str) -> dict[str, Any]:
 
 async def tell_status(request: Request) -> list[EventType]:
     request.dispatcher.utter_message(**describe(request.order, request.language))
-    request.say("utter_anything_else")
-    return []
+    offered = await offer_if_late(request)
+    if not offered:
+        request.say("utter_anything_else")
+    return offered
 
 
 TOPIC = Topic(name="order_status", questions=(), complete=tell_status)

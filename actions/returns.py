@@ -8,6 +8,7 @@ from typing import Any
 
 from rasa_sdk.events import EventType
 
+from actions.offers import offer_if_loyal
 from actions.shops import NotFound, Order, Refused, ShopUnavailable, shop
 from actions.shops.base import RETURN_CANCELLED, RETURN_EXISTS, RETURN_WINDOW_CLOSED
 from actions.texts import date_text, items_text, money_text
@@ -132,8 +133,10 @@ async def create_return(request: Request) -> list[EventType]:
         ),
         refund_days=load_policy().refund_days,
     )
-    request.say("utter_anything_else")
-    return []
+    offered = await offer_if_loyal(request)
+    if not offered:
+        request.say("utter_anything_else")
+    return offered
 
 
 TOPIC = Topic(

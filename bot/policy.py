@@ -27,6 +27,21 @@ class PolicyError(ValueError):
     """The policy file is missing a value or has a wrong one."""
 
 
+OFFER_KINDS = ("percent", "free_return_shipping")
+
+
+@dataclass(frozen=True)
+class OfferRule:
+    """One goodwill offer of `offers.rules`: what it gives and for how long."""
+
+    name: str
+    kind: str  # one of OFFER_KINDS
+    percent: int | None
+    valid_days: int
+    # The rule's own conditions (late_after_days, within_days, min_orders).
+    settings: dict[str, int]
+
+
 @dataclass(frozen=True)
 class Policy:
     raw: dict[str, Any]
@@ -50,6 +65,28 @@ class Policy:
     @property
     def faq_topics(self) -> list[str]:
         return list(self.raw.get("faq", {}))
+
+    @property
+    def offer_period_days(self) -> int:
+        return int(self.raw.get("offers", {}).get("period_days", 90))
+
+    def offer_rule(self, name: str) -> OfferRule | None:
+        """The rule named `name`, or None when the shop makes no such offer."""
+        raw = (self.raw.get("offers", {}).get("rules") or {}).get(name)
+        if not isinstance(raw, dict):
+            return None
+        kind = str(raw.get("kind", ""))
+        if kind not in OFFER_KINDS:
+            raise PolicyError(f"offers.rules.{name}.kind must be one of {', '.join(OFFER_KINDS)}")
+        percent = int(raw["percent"]) if kind == "percent" else None
+        if percent is not None and not 0 < percent <= 100:
+            raise PolicyError(f"offers.rules.{name}.percent must be 1-100")
+        settings = {
+            key: int(value)
+            for key, value in raw.items()
+            if key not in ("kind", "percent", "valid_days")
+        }
+        return OfferRule(name, kind, percent, int(raw.get("valid_days", 30)), settings)
 
     def lookup(self, dotted: str) -> Any:
         node: Any = self.raw
@@ -84,6 +121,8 @@ def load_policy(path: Path | None = None) -> Policy:
         for language in LANGUAGES:
             policy.answer(topic, language)
     _ = (policy.return_window_days, policy.refund_days, policy.complaint_response_hours)
+    for name in policy.raw.get("offers", {}).get("rules") or {}:
+        policy.offer_rule(name)
     return policy
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from actions.shops.base import (
     Address,
+    Discount,
     NotFound,
     Order,
     OrderItem,
@@ -30,6 +31,7 @@ PLATFORMS = ("reference", "medusa")
 __all__ = [
     "PLATFORMS",
     "Address",
+    "Discount",
     "NotFound",
     "Order",
     "OrderItem",

@@ -115,6 +115,7 @@ class Order:
     return_ids: tuple[str, ...] = ()
     # The platform's own id when it is not the number (Medusa's "order_01...").
     ref: str = ""
+    placed_at: datetime | None = None
 
     def belongs_to(self, email: str) -> bool:
         """Whether `email` is the order's email (case-insensitive, trimmed)."""
@@ -123,6 +124,24 @@ class Order:
     @property
     def first_name(self) -> str:
         return self.customer_name.split()[0] if self.customer_name.strip() else ""
+
+
+# What a goodwill code gives: a percentage off the next order, or a free return label.
+DISCOUNT_KINDS = ("percent", "free_return_shipping")
+
+
+@dataclass(frozen=True)
+class Discount:
+    """A code the shop gave one customer; used once, before `expires_at`."""
+
+    code: str
+    kind: str  # one of DISCOUNT_KINDS
+    percent: int | None
+    email: str
+    reason: str  # the offer rule that made it (complaint, late_delivery, ...)
+    created_at: datetime
+    expires_at: datetime
+    redeemed_at: datetime | None
 
 
 # Why an order cannot be returned (None: it can).
@@ -206,6 +225,32 @@ class ShopBackend(ABC):
         idempotency_key: str,
     ) -> Ticket:
         """A complaint about the order, answered by the shop's staff."""
+
+    @abstractmethod
+    async def count_orders(self, email: str) -> int:
+        """How many orders the customer with this email has placed (0 for a stranger)."""
+
+    @abstractmethod
+    async def create_discount(
+        self,
+        email: str,
+        kind: str,
+        percent: int | None,
+        valid_days: int,
+        reason: str,
+        order: Order | None,
+        idempotency_key: str,
+    ) -> Discount:
+        """A new single-use code for this customer; the same key gives back the same
+        code. Refused when the platform cannot give this kind."""
+
+    @abstractmethod
+    async def list_discounts(self, email: str) -> list[Discount]:
+        """The customer's codes, newest first, each with whether it was used."""
+
+    @abstractmethod
+    async def get_discount(self, code: str) -> Discount:
+        """One code (NotFound if the shop has none such)."""
 
     @abstractmethod
     async def close(self) -> None:

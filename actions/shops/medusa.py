@@ -14,7 +14,9 @@ nothing. Medusa has no complaint tickets: Kramar keeps them (tickets.py).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import base64
+import hashlib
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +24,7 @@ import aiohttp
 
 from actions.shops.base import (
     Address,
+    Discount,
     NotFound,
     Order,
     OrderItem,
@@ -41,6 +44,7 @@ ORDER_FIELDS = ",".join(
         "id",
         "display_id",
         "email",
+        "created_at",
         "status",
         "payment_status",
         "fulfillment_status",
@@ -183,6 +187,7 @@ def parse_order(data: dict[str, Any]) -> Order:
         shipping_address=address,
         return_ids=tuple(return_number(r) for r in _returns(data)),
         ref=str(data["id"]),
+        placed_at=_when(data.get("created_at")),
     )
 
 
@@ -223,6 +228,40 @@ def parse_returns(data: dict[str, Any]) -> list[Return]:
             )
         )
     return found
+
+
+# A goodwill code is a Medusa promotion with a campaign of its own: the campaign
+# holds the customer's email (description), the validity (ends_at) and a usage
+# budget of one, whose `used` says whether the code was redeemed.
+PROMOTION_FIELDS = "id,code,created_at,campaign.*,campaign.budget.*,application_method.*"
+# How many of the newest promotions are searched for one customer's codes.
+PROMOTIONS_SEARCHED = 200
+
+
+def discount_code(idempotency_key: str) -> str:
+    """The code for a request, the same for the same key: Medusa has no idempotency
+    keys, so a retried call finds the promotion it already made by its code."""
+    digest = base64.b32encode(hashlib.sha256(idempotency_key.encode()).digest()).decode()
+    return "KR-" + digest[:8]
+
+
+def parse_promotion(data: dict[str, Any]) -> Discount:
+    campaign = data.get("campaign") or {}
+    budget = campaign.get("budget") or {}
+    method = data.get("application_method") or {}
+    created = _when(data.get("created_at")) or datetime.now(timezone.utc)
+    used = int(budget.get("used") or 0) >= 1
+    return Discount(
+        code=str(data["code"]),
+        kind="percent",
+        percent=int(Decimal(str(method.get("value") or 0))),
+        email=str(campaign.get("description") or ""),
+        reason=str(campaign.get("name") or "").removeprefix("Kramar "),
+        created_at=created,
+        expires_at=_when(campaign.get("ends_at")) or created,
+        # Medusa counts uses, not when: the budget's last change is when it was used.
+        redeemed_at=(_when(budget.get("updated_at")) or created) if used else None,
+    )
 
 
 class MedusaShop(ShopBackend):
@@ -355,3 +394,87 @@ class MedusaShop(ShopBackend):
         idempotency_key: str,
     ) -> Ticket:
         return await self._tickets.create(order, category, description, photo_url, idempotency_key)
+
+    async def count_orders(self, email: str) -> int:
+        # `q` is a free-text search: the email is matched exactly here.
+        data = await self._api.read(
+            "/admin/orders", params={"q": email.strip(), "fields": "id,email", "limit": "200"}
+        )
+        wanted = email.strip().casefold()
+        return sum(
+            1 for raw in data.get("orders") or [] if str(raw.get("email", "")).casefold() == wanted
+        )
+
+    async def create_discount(
+        self,
+        email: str,
+        kind: str,
+        percent: int | None,
+        valid_days: int,
+        reason: str,
+        order: Order | None,
+        idempotency_key: str,
+    ) -> Discount:
+        if kind != "percent" or not percent:
+            # Medusa's promotions discount what is bought, never a return's shipping.
+            raise Refused(f"Medusa has no {kind} promotion")
+        code = discount_code(idempotency_key)
+        existing = await self._promotion(code)
+        if existing is not None:
+            return existing
+        now = datetime.now(timezone.utc)
+        body = {
+            "code": code,
+            "type": "standard",
+            "status": "active",
+            "is_automatic": False,
+            "application_method": {
+                "type": "percentage",
+                "target_type": "order",
+                "allocation": "across",
+                "value": percent,
+            },
+            "campaign": {
+                "name": f"Kramar {reason}",
+                "campaign_identifier": code,
+                "description": email.strip().lower(),
+                "starts_at": now.isoformat(),
+                "ends_at": (now + timedelta(days=valid_days)).isoformat(),
+                "budget": {"type": "usage", "limit": 1},
+            },
+        }
+        # Not retried blindly: a retry of the whole call finds the promotion by its code.
+        await self._api.write("POST", "/admin/promotions", body, retry=False)
+        created = await self._promotion(code)
+        if created is None:
+            raise NotFound(f"promotion {code}")
+        return created
+
+    async def _promotion(self, code: str) -> Discount | None:
+        data = await self._api.read(
+            "/admin/promotions", params={"code": code, "fields": PROMOTION_FIELDS}
+        )
+        found = [raw for raw in data.get("promotions") or [] if raw.get("code") == code]
+        return parse_promotion(found[0]) if found else None
+
+    async def list_discounts(self, email: str) -> list[Discount]:
+        data = await self._api.read(
+            "/admin/promotions",
+            params={
+                "fields": PROMOTION_FIELDS,
+                "order": "-created_at",
+                "limit": str(PROMOTIONS_SEARCHED),
+            },
+        )
+        wanted = email.strip().casefold()
+        return [
+            parse_promotion(raw)
+            for raw in data.get("promotions") or []
+            if str((raw.get("campaign") or {}).get("description") or "").casefold() == wanted
+        ]
+
+    async def get_discount(self, code: str) -> Discount:
+        found = await self._promotion(code.strip().upper())
+        if found is None:
+            raise NotFound(f"promotion {code}")
+        return found

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from actions.shops.base import (
     Address,
+    Discount,
     Order,
     OrderItem,
     Return,
@@ -54,6 +56,7 @@ def parse_order(data: dict[str, Any]) -> Order:
         else None,
         return_ids=tuple(str(r["id"]) for r in data.get("returns", [])),
         ref=str(data["id"]),
+        placed_at=_when(data.get("created_at")),
     )
 
 
@@ -76,6 +79,21 @@ def parse_ticket(data: dict[str, Any]) -> Ticket:
         id=str(data["id"]),
         status=str(data["status"]),
         expected_response_by=_when(data.get("expected_response_by")),
+    )
+
+
+def parse_discount(data: dict[str, Any]) -> Discount:
+    created, expires = _when(data["created_at"]), _when(data["expires_at"])
+    assert created is not None and expires is not None
+    return Discount(
+        code=str(data["code"]),
+        kind=str(data["kind"]),
+        percent=int(data["percent"]) if data.get("percent") is not None else None,
+        email=str(data["email"]),
+        reason=str(data["reason"]),
+        created_at=created,
+        expires_at=expires,
+        redeemed_at=_when(data.get("redeemed_at")),
     )
 
 
@@ -152,3 +170,36 @@ class ReferenceShop(ShopBackend):
             "photo_url": photo_url,
         }
         return parse_ticket(await self._write("POST", "/api/tickets", body, idempotency_key))
+
+    async def count_orders(self, email: str) -> int:
+        data = await self._api.read("/api/orders", params={"email": email})
+        return len(data["orders"])
+
+    async def create_discount(
+        self,
+        email: str,
+        kind: str,
+        percent: int | None,
+        valid_days: int,
+        reason: str,
+        order: Order | None,
+        idempotency_key: str,
+    ) -> Discount:
+        body = {
+            "email": email,
+            "kind": kind,
+            "percent": percent,
+            "valid_days": valid_days,
+            "reason": reason,
+            "order_id": order.id if order else None,
+        }
+        return parse_discount(await self._write("POST", "/api/discounts", body, idempotency_key))
+
+    async def list_discounts(self, email: str) -> list[Discount]:
+        data = await self._api.read("/api/discounts", params={"email": email})
+        return [parse_discount(item) for item in data["discounts"]]
+
+    async def get_discount(self, code: str) -> Discount:
+        return parse_discount(
+            await self._api.read(f"/api/discounts/{quote(code.strip(), safe='')}")
+        )

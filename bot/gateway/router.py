@@ -16,6 +16,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversations import store
+from bot.gateway import offers
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa_client import RasaClient, RasaError
 from bot.inbox import ENGINE, agents_online, notify
@@ -24,6 +25,16 @@ from bot.policy import load_policy
 logger = logging.getLogger(__name__)
 
 WITH_AGENT = ("waiting", "assigned")
+# The keys of the custom messages the bot sends the gateway, never the customer.
+MARKER_KEYS = (
+    "handoff",
+    "ticket",
+    "customer",
+    "updates",
+    "followup",
+    "offer",
+    "offer_accepted",
+)
 RATINGS = {"1", "2", "3", "4", "5"}
 
 
@@ -61,8 +72,9 @@ def ticket_line(reply: dict[str, Any]) -> store.NewMessage | None:
 
 
 def is_marker(reply: dict[str, Any]) -> bool:
-    """Whether a reply is for the gateway only (a handoff or ticket marker)."""
-    return bool(handoff_reason(reply)) or ticket_line(reply) is not None
+    """Whether a reply is for the gateway only (a custom message with a marker's key)."""
+    custom = reply.get("custom")
+    return isinstance(custom, dict) and any(key in custom for key in MARKER_KEYS)
 
 
 def for_customer(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -71,11 +83,12 @@ def for_customer(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def transcript_line(reply: dict[str, Any]) -> store.NewMessage | None:
-    """How a reply of the bot is recorded: a ticket as a system line, a handoff not at all
-    (the inbox writes its own line when it queues the conversation)."""
-    if handoff_reason(reply):
+    """How a reply of the bot is recorded: a ticket or an offer as a system line, other
+    markers not at all (for a handoff the inbox writes its own line when it queues it)."""
+    line = ticket_line(reply) or offers.offer_line(reply)
+    if line is None and is_marker(reply):
         return None
-    return ticket_line(reply) or bot_line(reply)
+    return line or bot_line(reply)
 
 
 def bot_line(reply: dict[str, Any]) -> store.NewMessage:
@@ -177,6 +190,7 @@ class Router:
             language=turn.slots.get("language"),
             conversation_id=conversation_id,
         )
+        await offers.record(self.engine, sender, turn.slots.get("email"), turn.replies)
         if reasons:
             announced = await self._hand_off(sender, channel, reasons[0], turn.slots)
             shown += announced.replies

@@ -118,6 +118,16 @@ async def dashboard_page(request: web.Request) -> web.Response:
             [(f"{stars} ★", numbers.ratings[stars]) for stars in range(5, 0, -1)], label_width=50
         ),
         "intents": rows(numbers.top_intents),
+        "offers": rows(
+            [
+                ("Made", numbers.offers.made),
+                ("Accepted", numbers.offers.accepted),
+                ("Redeemed", numbers.offers.redeemed),
+            ]
+            if numbers.offers.made
+            else [],
+            label_width=80,
+        ),
         "containment": ring(numbers.containment),
         "fallback": ring(numbers.fallback_rate),
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot import uploads
 from bot.conversations.clock import utc_now
 from bot.conversations.tables import conversations, messages
+from bot.customers import offers
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Deleted:
     conversations: int
     messages: int
     photos: int = 0
+    offers: int = 0
 
 
 async def purge(
@@ -57,6 +59,7 @@ async def erase(
     """
     if bool(customer) == bool(sender_id):
         raise ValueError("Give exactly one of customer or sender_id")
+    offers_deleted = 0
     async with engine.begin() as conn:
         if sender_id:
             ids = list(
@@ -66,11 +69,13 @@ async def erase(
             )
         else:
             ids = await _conversations_of(conn, (customer or "").strip())
+            # issue 20: the goodwill offers made to this email go too.
+            offers_deleted = await offers.erase_email(conn, customer or "")
         deleted = await _delete(conn, ids, upload_dir)
     if sender_id and not ids:
         photos = await asyncio.to_thread(uploads.delete_conversations, upload_dir, [sender_id])
         return Deleted(0, 0, photos)
-    return deleted
+    return replace(deleted, offers=offers_deleted)
 
 
 async def _conversations_of(conn: AsyncConnection, email: str) -> list[int]:

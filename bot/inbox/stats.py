@@ -11,8 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.conversations.clock import utc_now
 from bot.conversations.models import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT
 from bot.conversations.tables import conversations, messages
+from bot.customers import offers
+from bot.customers.offers import OfferCounts
 
 TOP_INTENTS = 10
+NO_OFFERS = OfferCounts(made=0, accepted=0, redeemed=0)
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,8 @@ class Dashboard:
     # or understood a request outside what the shop's bot does (out_of_scope).
     fallback_messages: int
     out_of_scope_messages: int = 0
+    # issue 20: goodwill offers made in the period, and how many were accepted and used.
+    offers: OfferCounts = NO_OFFERS
 
     @property
     def containment(self) -> float | None:
@@ -111,6 +116,7 @@ async def dashboard(engine: AsyncEngine, *, days: int = 14, today: date | None =
                 ).where(customer_in_period)
             )
         ).one()
+    offer_counts = await offers.counts(engine, since)
     dates = [first_day + timedelta(days=offset) for offset in range(days)]
     per_day = [(each, counted.get(each.isoformat(), 0)) for each in dates]
     return Dashboard(
@@ -124,4 +130,5 @@ async def dashboard(engine: AsyncEngine, *, days: int = 14, today: date | None =
         customer_messages=int(customer_messages),
         fallback_messages=int(fallback_messages),
         out_of_scope_messages=int(out_of_scope_messages),
+        offers=offer_counts,
     )

@@ -46,6 +46,13 @@ class TicketNotFound(NotFound):
         self.ticket_id = ticket_id
 
 
+class DiscountNotFound(NotFound):
+    code = "discount_not_found"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"Discount code {code} was not found")
+
+
 class Conflict(ShopError):
     """The request is well-formed but the current state forbids it."""
 

@@ -213,6 +213,33 @@ class Ticket:
     expected_response_by: datetime
 
 
+DISCOUNT_KINDS = ("percent", "free_return_shipping")
+
+
+@dataclass(frozen=True)
+class NewDiscount:
+    email: str
+    kind: str  # one of DISCOUNT_KINDS
+    percent: int | None
+    valid_days: int
+    reason: str
+    order_id: int | None
+
+
+@dataclass(frozen=True)
+class Discount:
+    code: str
+    email: str
+    kind: str
+    percent: int | None
+    reason: str
+    order_id: int | None
+    created_at: datetime
+    expires_at: datetime
+    redeemed_at: datetime | None
+    redeemed_order_id: int | None
+
+
 @dataclass(frozen=True)
 class NewTicket:
     order_id: int | None

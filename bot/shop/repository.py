@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -22,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.shop.clock import utc_now
 from bot.shop.errors import (
     Conflict,
+    DiscountNotFound,
     IdempotencyKeyReused,
     InvalidBody,
     OrderNotFound,
@@ -36,6 +38,8 @@ from bot.shop.models import (
     TICKET_RESPONSE_WITHIN,
     Address,
     Customer,
+    Discount,
+    NewDiscount,
     NewReturn,
     NewTicket,
     Order,
@@ -48,7 +52,7 @@ from bot.shop.models import (
     format_ticket_id,
     normalize_email,
 )
-from bot.shop.tables import customers, order_items, orders, returns, tickets
+from bot.shop.tables import customers, discounts, order_items, orders, returns, tickets
 
 # ---------------------------------------------------------------- orders
 
@@ -508,6 +512,128 @@ def _ticket_from_row(row: Row) -> Ticket:
     )
 
 
+# ---------------------------------------------------------------- discounts
+
+# No 0/O or 1/I: a code read aloud or copied by hand still works.
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_discount_code() -> str:
+    return "KR-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+
+
+async def create_discount(
+    engine: AsyncEngine,
+    request: NewDiscount,
+    *,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> tuple[Discount, bool]:
+    """A new code for one customer; the flag says whether it is new (False: replay)."""
+    request_hash = _fingerprint(request)
+    if idempotency_key is not None:
+        existing = await _discount_by_key(engine, idempotency_key, request_hash)
+        if existing is not None:
+            return existing, False
+    now = now or utc_now()
+    code = new_discount_code()
+    try:
+        async with engine.begin() as conn:
+            if request.order_id is not None:
+                await _order_status(conn, request.order_id)
+            await conn.execute(
+                discounts.insert().values(
+                    code=code,
+                    customer_email=normalize_email(request.email),
+                    kind=request.kind,
+                    percent=request.percent,
+                    reason=request.reason,
+                    order_id=request.order_id,
+                    created_at=now,
+                    expires_at=now + timedelta(days=request.valid_days),
+                    idempotency_key=idempotency_key,
+                    request_hash=request_hash,
+                )
+            )
+    except IntegrityError:
+        existing = None
+        if idempotency_key is not None:
+            existing = await _discount_by_key(engine, idempotency_key, request_hash)
+        if existing is None:
+            raise
+        return existing, False
+    return await get_discount(engine, code), True
+
+
+async def get_discount(engine: AsyncEngine, code: str) -> Discount:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(select(discounts).where(discounts.c.code == code.strip().upper()))
+        ).first()
+    if row is None:
+        raise DiscountNotFound(code)
+    return _discount_from_row(row)
+
+
+async def list_discounts(engine: AsyncEngine, email: str) -> list[Discount]:
+    """One customer's codes, newest first; an unknown email gives []."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(discounts)
+            .where(discounts.c.customer_email == normalize_email(email))
+            .order_by(discounts.c.created_at.desc(), discounts.c.id.desc())
+        )
+        return [_discount_from_row(row) for row in rows]
+
+
+async def redeem_discount(
+    engine: AsyncEngine, code: str, order_id: int | None, *, now: datetime | None = None
+) -> Discount:
+    """Uses the code once (at checkout); Conflict when used already or expired."""
+    now = now or utc_now()
+    found = await get_discount(engine, code)
+    if found.redeemed_at is not None:
+        raise Conflict(f"Discount code {found.code} has already been used.")
+    if now > found.expires_at:
+        raise Conflict(f"Discount code {found.code} expired on {found.expires_at.date()}.")
+    async with engine.begin() as conn:
+        # Conditional, so two checkouts at once cannot both use it.
+        result = await conn.execute(
+            update(discounts)
+            .where(discounts.c.code == found.code, discounts.c.redeemed_at.is_(None))
+            .values(redeemed_at=now, redeemed_order_id=order_id)
+        )
+    if result.rowcount == 0:
+        raise Conflict(f"Discount code {found.code} has already been used.")
+    return await get_discount(engine, found.code)
+
+
+async def _discount_by_key(engine: AsyncEngine, key: str, request_hash: str) -> Discount | None:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(select(discounts).where(discounts.c.idempotency_key == key))
+        ).first()
+    if row is None:
+        return None
+    _check_same_request(row.request_hash, request_hash, "discount")
+    return _discount_from_row(row)
+
+
+def _discount_from_row(row: Row) -> Discount:
+    return Discount(
+        code=row.code,
+        email=row.customer_email,
+        kind=row.kind,
+        percent=row.percent,
+        reason=row.reason,
+        order_id=row.order_id,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        redeemed_at=row.redeemed_at,
+        redeemed_order_id=row.redeemed_order_id,
+    )
+
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -523,6 +649,6 @@ def _check_same_request(stored_hash: str | None, request_hash: str, kind: str) -
         )
 
 
-def _fingerprint(request: NewReturn | NewTicket) -> str:
+def _fingerprint(request: NewReturn | NewTicket | NewDiscount) -> str:
     canonical = json.dumps(asdict(request), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

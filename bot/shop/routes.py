@@ -6,10 +6,16 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.shop import openapi, parsing, repository
-from bot.shop.errors import OrderNotFound, TooManyAttempts
+from bot.shop.errors import InvalidBody, OrderNotFound, TooManyAttempts
 from bot.shop.keys import ENGINE_KEY, SETTINGS_KEY, VERIFICATIONS_KEY
-from bot.shop.models import Address, NewReturn, NewReturnItem, NewTicket
-from bot.shop.serializers import json_response, order_json, return_json, ticket_json
+from bot.shop.models import Address, NewDiscount, NewReturn, NewReturnItem, NewTicket
+from bot.shop.serializers import (
+    discount_json,
+    json_response,
+    order_json,
+    return_json,
+    ticket_json,
+)
 
 routes = web.RouteTableDef()
 
@@ -140,3 +146,51 @@ async def create_ticket(request: web.Request) -> web.Response:
 async def get_ticket(request: web.Request) -> web.Response:
     found = await repository.get_ticket(_engine(request), parsing.ticket_id(request))
     return json_response(ticket_json(found))
+
+
+# ---------------------------------------------------------------- discounts
+
+
+@routes.post("/api/discounts")
+async def create_discount(request: web.Request) -> web.Response:
+    key = parsing.idempotency_key(request)
+    body = await parsing.json_body(request, "CreateDiscountRequest")
+    order_id = body.get("order_id")
+    new_discount = NewDiscount(
+        email=body["email"].strip().lower(),
+        kind=body["kind"],
+        percent=body.get("percent") if body["kind"] == "percent" else None,
+        valid_days=int(body["valid_days"]),
+        reason=body["reason"].strip(),
+        order_id=None if order_id is None else int(order_id),
+    )
+    if new_discount.kind == "percent" and not new_discount.percent:
+        raise InvalidBody("percent: is required for a percent discount")
+    discount, is_new = await repository.create_discount(
+        _engine(request), new_discount, idempotency_key=key
+    )
+    return json_response(discount_json(discount), status=201 if is_new else 200)
+
+
+@routes.get("/api/discounts")
+async def list_discounts(request: web.Request) -> web.Response:
+    email = parsing.required_query(request, "email")
+    found = await repository.list_discounts(_engine(request), email)
+    return json_response({"discounts": [discount_json(item) for item in found]})
+
+
+@routes.get("/api/discounts/{code}")
+async def get_discount(request: web.Request) -> web.Response:
+    found = await repository.get_discount(_engine(request), request.match_info["code"])
+    return json_response(discount_json(found))
+
+
+@routes.post("/api/discounts/{code}/redeem")
+async def redeem_discount(request: web.Request) -> web.Response:
+    """A checkout used the code. Kramar reads `redeemed_at` back (GET) to count it."""
+    body = await parsing.json_body(request, "RedeemDiscountRequest", optional=True)
+    order_id = body.get("order_id")
+    found = await repository.redeem_discount(
+        _engine(request), request.match_info["code"], None if order_id is None else int(order_id)
+    )
+    return json_response(discount_json(found))

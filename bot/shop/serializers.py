@@ -9,7 +9,14 @@ from typing import Any
 from aiohttp import web
 
 from bot.shop.clock import to_iso
-from bot.shop.models import Order, Return, Ticket, format_return_id, format_ticket_id
+from bot.shop.models import (
+    Discount,
+    Order,
+    Return,
+    Ticket,
+    format_return_id,
+    format_ticket_id,
+)
 from bot.shop.money import format_cents
 
 # Customer names are Ukrainian, Polish and Czech: keep them readable on the wire.
@@ -111,6 +118,21 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         "status": ticket.status,
         "created_at": to_iso(ticket.created_at),
         "expected_response_by": to_iso(ticket.expected_response_by),
+    }
+
+
+def discount_json(discount: Discount) -> dict[str, Any]:
+    return {
+        "code": discount.code,
+        "email": discount.email,
+        "kind": discount.kind,
+        "percent": discount.percent,
+        "reason": discount.reason,
+        "order_id": discount.order_id,
+        "created_at": to_iso(discount.created_at),
+        "expires_at": to_iso(discount.expires_at),
+        "redeemed_at": to_iso(discount.redeemed_at),
+        "redeemed_order_id": discount.redeemed_order_id,
     }
 
 

@@ -4,7 +4,7 @@ Conventions: money in integer minor units (``*_cents``) next to a ``currency``;
 timestamps are naive UTC; emails are stored trimmed and lower-cased.
 Order ids are assigned by the shop (10001, 10002, ...) rather than a sequence;
 returns and tickets use ordinary auto-increment ids shown as ``R-000123`` /
-``T-000045`` by the API.
+``T-000045`` by the API; discount codes are their own id (``KR-7Q4M2XHD``).
 """
 
 from __future__ import annotations
@@ -101,6 +101,26 @@ tickets = Table(
     Column("status", String(32), nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("expected_response_by", DateTime, nullable=False),
+    Column("idempotency_key", String(255), unique=True),
+    Column("request_hash", String(64)),
+)
+
+# Goodwill codes the shop gives one customer (issue 20): a percentage off the next
+# order, or free shipping of a return. Used once; `redeemed_at` says when.
+discounts = Table(
+    "discounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("customer_email", String(254), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("percent", Integer),
+    Column("reason", String(64), nullable=False),
+    Column("order_id", Integer, ForeignKey("orders.id")),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("redeemed_at", DateTime),
+    Column("redeemed_order_id", Integer),
     Column("idempotency_key", String(255), unique=True),
     Column("request_hash", String(64)),
 )

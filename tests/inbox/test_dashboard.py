@@ -10,6 +10,8 @@ import pytest_asyncio
 
 from bot.conversations import store
 from bot.conversations.clock import utc_now
+from bot.customers import offers
+from bot.customers.offers import NewOffer
 from bot.inbox import stats
 from tests.inbox.conftest import Inbox, logged_in
 from tests.inbox.helpers import backdate
@@ -125,5 +127,38 @@ async def test_dashboard_page_draws_svg(inbox: Inbox, known_data: None) -> None:
         assert "Asked for a person: 2" in page
         assert (await client.get("/dashboard?days=30")).status == 200
         assert (await client.get("/dashboard?days=-3")).status == 200  # falls back to 14
+    finally:
+        await client.close()
+
+
+async def test_offers_made_accepted_and_redeemed_in_the_period(inbox: Inbox) -> None:
+    """Issue 20: the dashboard counts goodwill offers of its period (by when they were made)."""
+    now = utc_now()
+    for code, days_ago in (("KR-DASH0001", 0), ("KR-DASH0002", 1), ("KR-DASH0003", 20)):
+        offer = NewOffer(rule="complaint", kind="discount", code=code, order_id="10001")
+        at = now - timedelta(days=days_ago)
+        await offers.record_offer(
+            inbox.engine, email=f"{code}@example.com", sender_id=code, offer=offer, at=at
+        )
+    assert await offers.mark_accepted(inbox.engine, sender_id="KR-DASH0001", code="KR-DASH0001")
+    # Only the conversation it was offered in accepts a code, and only once.
+    assert not await offers.mark_accepted(inbox.engine, sender_id="other", code="KR-DASH0002")
+    assert not await offers.mark_accepted(inbox.engine, sender_id="KR-DASH0001", code="KR-DASH0001")
+    assert await offers.mark_redeemed(inbox.engine, "kr-dash0001", now)
+    assert not await offers.mark_redeemed(inbox.engine, "KR-DASH0001", now)  # a replayed event
+    assert await offers.mark_redeemed(inbox.engine, "KR-DASH0003", now)
+
+    numbers = await stats.dashboard(inbox.engine, days=14)
+    assert numbers.offers == offers.OfferCounts(made=2, accepted=1, redeemed=1)
+    month = await stats.dashboard(inbox.engine, days=30)
+    assert month.offers == offers.OfferCounts(made=3, accepted=1, redeemed=2)
+
+    client = await logged_in(inbox)
+    try:
+        page = await (await client.get("/dashboard")).text()
+        detail = re.search(r'data-kpi-detail="offers">([^<]+)<', page)
+        assert detail is not None
+        assert detail.group(1) == "2 made, 1 accepted, 1 redeemed"
+        assert 'aria-label="Goodwill offers made, accepted and redeemed"' in page
     finally:
         await client.close()

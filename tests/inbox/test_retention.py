@@ -11,10 +11,14 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import uploads
 from bot.conversations import store
+from bot.customers import offers
+from bot.customers.offers import NewOffer
+from bot.customers.tables import offers as offers_table
 from bot.inbox import agents, retention
 from bot.inbox.db import create_engine, migrate
 from bot.settings import PROJECT_ROOT
@@ -134,6 +138,24 @@ async def test_erase_by_email_finds_labels_and_typed_addresses(
     assert await store.find_conversation(engine, labelled) is None
     assert await store.find_conversation(engine, typed) is None
     assert await store.find_conversation(engine, lookalike) is not None
+
+
+async def test_erase_by_email_removes_the_offers_made_to_it(
+    database: tuple[str, AsyncEngine], photos: Path
+) -> None:
+    _, engine = database
+    for sender, email, code in (
+        ("offer-1", "Vera@Example.com", "KR-VERA0001"),
+        ("offer-2", "vera@example.com", "KR-VERA0002"),
+        ("offer-3", "avera@example.com", "KR-AVERA001"),
+    ):
+        offer = NewOffer(rule="complaint", kind="discount", code=code, order_id="10001")
+        await offers.record_offer(engine, email=email, sender_id=sender, offer=offer)
+    deleted = await retention.erase(engine, customer=" VERA@example.com", upload_dir=photos)
+    assert deleted.offers == 2
+    async with engine.connect() as conn:
+        left = list(await conn.scalars(select(offers_table.c.customer_email)))
+    assert left == ["avera@example.com"]
 
 
 async def test_erase_by_sender(database: tuple[str, AsyncEngine], photos: Path) -> None:

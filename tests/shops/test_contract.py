@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
+import requests
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
@@ -31,6 +32,7 @@ from actions.shops.base import (
     RETURN_WINDOW_CLOSED,
 )
 from tests.shops.conftest import READ_ONLY_CASES, ShopUnderTest
+from tests.support.shop import ShopApi
 from tests.support.stack import free_port
 
 # Medusa's set-up (migrate, seed, start: about 2.5 minutes on 2 busy cores)
@@ -210,6 +212,48 @@ async def test_a_complaint_becomes_one_ticket(
     assert ticket.status == "open"
     assert ticket.expected_response_by is not None
     assert ticket.expected_response_by > datetime.now(timezone.utc)
+
+
+async def test_a_goodwill_code_is_made_once_per_key_and_listed_for_its_customer(
+    backend: ShopBackend, shop_under_test: ShopUnderTest
+) -> None:
+    order = await verified(backend, shop_under_test, "to_complain")
+    email = order.customer_email
+    code = await backend.create_discount(email, "percent", 10, 30, "complaint", order, "d-1")
+    again = await backend.create_discount(email, "percent", 10, 30, "complaint", order, "d-1")
+    assert code.code and again.code == code.code
+    assert (code.kind, code.percent, code.reason, code.redeemed_at) == (
+        "percent",
+        10,
+        "complaint",
+        None,
+    )
+    assert code.email.casefold() == email.casefold()
+    assert 29 <= (code.expires_at - code.created_at).days <= 30
+    assert [found.code for found in await backend.list_discounts(email.upper())] == [code.code]
+    assert await backend.list_discounts("nobody@example.com") == []
+    assert (await backend.get_discount(code.code)).code == code.code
+    with pytest.raises(NotFound):
+        await backend.get_discount("KR-NOSUCH1")
+    if shop_under_test.platform == "reference":
+        # A checkout uses it; the actions and the gateway read that back.
+        api = ShopApi(shop_under_test.env["SHOP_URL"], shop_under_test.env["SHOP_API_KEY"])
+        used = requests.post(
+            f"{api.url}/api/discounts/{code.code}/redeem",
+            headers={"X-API-Key": api.api_key},
+            timeout=10,
+        )
+        assert used.status_code == 200, used.text
+        assert (await backend.get_discount(code.code)).redeemed_at is not None
+
+
+async def test_orders_are_counted_per_customer_with_when_they_were_placed(
+    backend: ShopBackend, shop_under_test: ShopUnderTest
+) -> None:
+    order = await verified(backend, shop_under_test, "shipped")
+    assert order.placed_at is not None and order.placed_at < datetime.now(timezone.utc)
+    assert await backend.count_orders(order.customer_email) >= 1
+    assert await backend.count_orders("nobody@example.com") == 0
 
 
 # --- A shop that is down or slow ---------------------------------------------
