@@ -20,6 +20,8 @@ from bot.gateway.router import Router
 logger = logging.getLogger(__name__)
 
 INTENT = "continued_from_web"
+# How agents read a channel's name in the transcript lines.
+CHANNEL_NAMES = {"web": "website", "telegram": "Telegram"}
 # What the bot knows about the customer and their order. Verification
 # failures travel too: a new chat must not reset the lock after three.
 CARRIED_SLOTS = (
@@ -85,6 +87,7 @@ async def _note_both(router: Router, *, source: str, sender: str, channel: str) 
     """A line for agents in each transcript, naming the other conversation."""
     origin = await store.conversation_by_sender(router.engine, source)
     origin_channel = origin.channel if origin else "web"
+    there = CHANNEL_NAMES.get(origin_channel, origin_channel)
     await store.record_messages(
         router.engine,
         sender_id=sender,
@@ -92,7 +95,7 @@ async def _note_both(router: Router, *, source: str, sender: str, channel: str) 
         lines=[
             store.NewMessage(
                 "system",
-                f"Continued from the customer's {origin_channel} conversation"
+                f"Continued from the customer's {there} conversation"
                 + (f" #{origin.id}" if origin else ""),
                 payload={"event": "continued", "from_sender": source},
             )
@@ -107,7 +110,8 @@ async def _note_both(router: Router, *, source: str, sender: str, channel: str) 
             lines=[
                 store.NewMessage(
                     "system",
-                    f"The customer continued this conversation in {channel} (#{here.id})",
+                    f"The customer continued this conversation in "
+                    f"{CHANNEL_NAMES.get(channel, channel)} (#{here.id})",
                     payload={"event": "continued", "to_sender": sender},
                 )
             ],

@@ -128,7 +128,7 @@ def test_a_widget_customer_carries_on_with_the_same_order_in_telegram(
     page_html = agent.http.get(f"{polling_gateway.url}/conversations/{web_id}", timeout=10).text
     assert "Other channels" in page_html
     assert f'href="/conversations/{telegram_id}"' in page_html
-    assert "continued this conversation in telegram" in page_html
+    assert "continued this conversation in Telegram" in page_html
     history = agent.http.get(
         f"{polling_gateway.url}/conversations/{telegram_id}/history", timeout=10
     )
@@ -192,9 +192,24 @@ def test_a_request_under_way_is_picked_up_where_it_stopped(
     customer.say(f"I want to cancel order {order['id']}")
     question = customer.say(order["customer"]["email"])
     code = LINK.match(ask_link(polling_gateway.url, customer).json()["url"])["code"]  # type: ignore[index]
+    # A known customer on the website (as the known-customers part stores one).
+    now = utc_now().isoformat(sep=" ")
+    with sqlite3.connect(database(polling_gateway)) as db:
+        known = db.execute(
+            "INSERT INTO customers (email, name, created_at) VALUES (?, ?, ?)",
+            (order["customer"]["email"], "Known", now),
+        ).lastrowid
+        db.execute(
+            "INSERT INTO customer_links (sender_id, customer_id, channel, updates, created_at)"
+            " VALUES (?, ?, 'web', 0, ?)",
+            (customer.id, known, now),
+        )
 
     user = TelegramUser(standin, polling_gateway.token, language_code="en")
     asked = user.say(f"/start {code}", lambda news: any(buttons(m) for m in news))
+    linked = "SELECT customer_id, channel, updates FROM customer_links WHERE sender_id = ?"
+    # The same customer in Telegram; order updates there only after their own yes.
+    assert query(polling_gateway, linked, f"tg-{user.chat_id}") == [(known, "telegram", 0)]
     assert f"order {order['id']}" in joined(asked)
     assert question.strip().splitlines()[-1] in joined(asked)  # the same question again
     yes = next(b["text"] for m in asked for b in buttons(m) if "Yes" in b["text"])
