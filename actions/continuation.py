@@ -17,7 +17,8 @@ FORM = "order_request_form"
 
 class ActionContinueFromWeb(Action):
     """Says the conversation goes on from the website (naming the order, if one was
-    discussed), then picks up an unfinished request where it stopped."""
+    discussed), then picks up an unfinished request where it stopped, or asks what
+    else the customer needs."""
 
     def name(self) -> str:
         return "action_continue_from_web"
@@ -31,5 +32,6 @@ class ActionContinueFromWeb(Action):
         else:
             dispatcher.utter_message(response="utter_continued_from_web")
         if next(tracker.get_latest_entity_values("resume_request"), None) == "yes":
-            return [FollowupAction(FORM)]
+            return [FollowupAction(FORM)]  # the form asks its question again
+        dispatcher.utter_message(response="utter_anything_else")
         return []

@@ -34,6 +34,14 @@ CARRIED_SLOTS = (
     "customer_name",
     "known_customer",
 )
+# The carried slots open a new session of the chat, so that no session start
+# (Rasa's, or a custom one that drops personal slots) runs after them and
+# forgets them, whether the chat is new or idle for longer than a session.
+SESSION_START = [
+    {"event": "action", "name": "action_session_start"},
+    {"event": "session_started"},
+    {"event": "action", "name": "action_listen"},
+]
 # A request's answers so far, carried only while its form is open.
 REQUEST_SLOTS = (
     "return_items",
@@ -69,8 +77,7 @@ async def continue_conversation(
     if source is None:
         return None
     events, in_request = carried_events(await router.rasa.state(source))
-    if events:
-        await router.rasa.append(sender, events)
+    await router.rasa.append(sender, SESSION_START + events)
     customer_id = await links.link_same_customer(
         router.engine, from_sender=source, to_sender=sender, channel=channel
     )

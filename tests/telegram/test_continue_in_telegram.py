@@ -99,8 +99,8 @@ def test_a_widget_customer_carries_on_with_the_same_order_in_telegram(
 
     # The app is Ukrainian, the conversation English: the conversation's language wins.
     user = TelegramUser(standin, polling_gateway.token, language_code="uk")
-    greeting = joined(user.say(f"/start {match['code']}", "10001"))
-    assert CONTINUED in greeting and "order 10001" in greeting
+    greeting = joined(user.say(f"/start {match['code']}", "anything else"))
+    assert CONTINUED in greeting and "order 10001" in greeting and "anything else" in greeting
     answer = user.say("where is my order?", tracking)
     assert "email" not in joined(answer).lower()  # known from the website, not asked again
     assert slots_of(stack, f"tg-{user.chat_id}")["email"] == order["customer"]["email"]
@@ -150,6 +150,9 @@ def test_a_widget_customer_carries_on_with_the_same_order_in_telegram(
     page.goto(f"{polling_gateway.url}/conversations/{telegram_id}/history")
     expect(page.locator("[data-channel=telegram]").first).to_be_visible()
     page.screenshot(path=str(SHOTS / "whole-history.png"), full_page=True)
+    page.goto(f"{polling_gateway.url}/conversations/{web_id}")
+    expect(page.locator("[data-linked]")).to_contain_text("telegram")
+    page.screenshot(path=str(SHOTS / "other-channels.png"))
     page.close()
 
 
@@ -174,8 +177,16 @@ def test_an_expired_link_is_refused_and_links_are_limited(
     ) == [(None,)]
     assert slots_of(stack, f"tg-{user.chat_id}")["topic"] is None
 
-    statuses = [ask_link(polling_gateway.url, customer).status_code for _ in range(6)]
-    assert statuses[:4] == [200] * 4 and statuses[-1] == 429
+    # A chat that has talked to the bot before takes the website's context all the same.
+    assert "Kramar" in joined(user.say("Dobrý den"))
+    fresh = LINK.match(ask_link(polling_gateway.url, customer).json()["url"])["code"]  # type: ignore[index]
+    # The website chat is English and was asking for the order number: so is this one now.
+    carried = joined(user.say(f"/start {fresh}", "order number"))
+    assert CONTINUED in carried and "order number" in carried
+    assert slots_of(stack, f"tg-{user.chat_id}")["topic"] == "order_status"
+
+    statuses = [ask_link(polling_gateway.url, customer).status_code for _ in range(5)]
+    assert statuses[:3] == [200] * 3 and statuses[-1] == 429
     stranger = requests.post(
         f"{polling_gateway.url}/chat/conversations/{customer.id}/telegram-link",
         headers={"Authorization": "Bearer " + "0" * 64},
