@@ -142,6 +142,11 @@ def test_a_widget_customer_carries_on_with_the_same_order_in_telegram(
     assert "thanks &lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert "<script>alert(1)" not in body
 
+    # The review page filters on the move between channels.
+    moved = agent.http.get(f"{polling_gateway.url}/conversations?event=continued", timeout=10).text
+    assert f'href="/conversations/{web_id}"' in moved
+    assert f'href="/conversations/{telegram_id}"' in moved
+
     # The same page in the browser, for a look.
     page.goto(f"{polling_gateway.url}/login")
     page.fill("input[name=username]", "ivana-links")
