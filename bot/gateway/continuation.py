@@ -69,14 +69,23 @@ def carried_events(tracker: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]
 
 
 async def continue_conversation(
-    router: Router, *, code: str, sender: str, channel: str
+    router: Router, *, code: str, sender: str, channel: str, language: str | None = None
 ) -> list[dict[str, Any]] | None:
     """Carries the website chat `code` was made for over to `sender`; the bot's replies
-    (already recorded in the transcript). None: the code is unknown, used or expired."""
+    (already recorded in the transcript). None: the code is unknown, used or expired.
+
+    `language`: the new channel's hint (Telegram's app language), for a website
+    chat where nothing was said yet (its language slot is only the default)."""
     source = await links.redeem(router.engine, code, sender)
     if source is None:
         return None
-    events, in_request = carried_events(await router.rasa.state(source))
+    said_something = await store.conversation_by_sender(router.engine, source) is not None
+    if said_something:
+        events, in_request = carried_events(await router.rasa.state(source))
+    else:
+        events, in_request = [], False
+        if language:
+            events = [{"event": "slot", "name": "language", "value": language}]
     await router.rasa.append(sender, SESSION_START + events)
     customer_id = await links.link_same_customer(
         router.engine, from_sender=source, to_sender=sender, channel=channel

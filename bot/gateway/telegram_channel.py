@@ -114,7 +114,7 @@ class TelegramChannel:
         try:
             async with self.out.typing(chat.id):
                 replies = await continue_conversation(
-                    self.router, code=code, sender=sender, channel=CHANNEL
+                    self.router, code=code, sender=sender, channel=CHANNEL, language=_hint(update)
                 )
         except Exception:  # Rasa down, a bug: the customer still hears from us
             logger.exception("Continuing a website conversation in %s failed", sender)

@@ -232,6 +232,16 @@ def test_a_request_under_way_is_picked_up_where_it_stopped(
     user.choose(yes, lambda news: shop_api.order(order["id"])["status"] == "cancelled")
 
 
+def test_straight_to_telegram_before_a_word_on_the_website_speaks_the_apps_language(
+    polling_gateway: TelegramGateway, standin: BotApiStandin
+) -> None:
+    customer = Customer(polling_gateway.url)  # opened the chat, wrote nothing
+    code = LINK.match(ask_link(polling_gateway.url, customer).json()["url"])["code"]  # type: ignore[index]
+    user = TelegramUser(standin, polling_gateway.token, language_code="pl")
+    said = joined(user.say(f"/start {code}", "Czy mogę pomóc"))
+    assert "Witaj w Telegramie" in said
+
+
 def test_without_telegram_the_widget_offers_no_link(inbox_url: str) -> None:
     customer = Customer(inbox_url)
     assert ask_link(inbox_url, customer).status_code == 404
