@@ -242,9 +242,26 @@ def test_straight_to_telegram_before_a_word_on_the_website_speaks_the_apps_langu
     assert "Witaj w Telegramie" in said
 
 
-def test_without_telegram_the_widget_offers_no_link(inbox_url: str) -> None:
+def test_without_telegram_the_widget_offers_no_link(
+    browser: Browser,  # noqa: F811 (the fixture)
+    inbox_url: str,
+    polling_gateway: TelegramGateway,
+) -> None:
     customer = Customer(inbox_url)
     assert ask_link(inbox_url, customer).status_code == 404
+    page = browser.new_page()
+    page.goto(f"{inbox_url}/demo")  # the stack's gateway has no Telegram bot
+    page.get_by_role("button", name="Chat with us").click()
+    say(page, "hello")
+    # Confirmed by the server: the socket's "ready" came before.
+    expect(page.locator(".log .from-customer:not(.pending)")).to_have_count(1, timeout=REPLY_MS)
+    assert page.locator("button.telegram").is_hidden()
+    page.goto(f"{polling_gateway.url}/demo")  # this one has
+    page.get_by_role("button", name="Chat with us").click()
+    expect(page.get_by_role("button", name="Continue in Telegram")).to_be_visible()
+    page.get_by_label("Language", exact=True).select_option("cs")
+    expect(page.get_by_role("button", name="Pokračovat v Telegramu")).to_be_visible()
+    page.close()
 
 
 @pytest.mark.parametrize("language", ["en", "uk", "pl", "cs"])
