@@ -30,6 +30,7 @@ EVENT_INTENTS = (
     "handback",
     "conversation_closed",
     "rating_received",
+    "continued_from_web",  # issue 20: crosschannel
 )
 # What happened in a conversation, as the inbox records it in its system lines
 # (payload {"event": ...}), and how each reads in the review page's filter.
@@ -40,6 +41,7 @@ EVENT_LABELS = {
     "closed": "Closed by an agent",
     "rating": "Rated",
     "ticket": "Complaint ticket opened",  # written by the gateway (the bot's ticket marker)
+    "continued": "Continued in another channel",  # the gateway, "Continue in Telegram"
 }
 MAX_REPLY_LENGTH = 4000
 

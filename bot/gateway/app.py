@@ -15,6 +15,7 @@ from bot.gateway.outbox import Outbox
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.router import Router
 from bot.gateway.telegram import setup_telegram
+from bot.gateway.telegram_link import setup_telegram_link
 from bot.gateway.widget import setup_widget
 from bot.inbox import InboxSettings, setup_inbox
 from bot.settings import Settings
@@ -40,4 +41,5 @@ def create_app(settings: Settings, env: Mapping[str, str] | None = None) -> web.
     app.add_routes(rest.routes)
     setup_widget(app, env)
     setup_telegram(app, env)
+    setup_telegram_link(app)
     return app

@@ -27,6 +27,8 @@ from telegram.ext import (
 
 from bot.buckets import LeakyBucket
 from bot.conversations import store
+from bot.customers import links
+from bot.gateway.continuation import continue_conversation
 from bot.gateway.rasa_client import RasaError
 from bot.gateway.router import Router
 from bot.gateway.telegram_photos import PhotoLinks
@@ -90,9 +92,38 @@ class TelegramChannel:
             raise ApplicationHandlerStop
 
     async def on_start(self, update: Update, context: Context) -> None:
-        """Greets a new customer, or asks where the order is when opened from an order link."""
-        asked = deep_link_text(context.args[0], _hint(update)) if context.args else None
+        """Greets a new customer, asks where the order is when opened from an order link,
+        or carries on a website conversation opened from "Continue in Telegram"."""
+        payload = context.args[0] if context.args else ""
+        if links.looks_like_code(payload):
+            await self.continue_from_web(update, payload)
+            return
+        asked = deep_link_text(payload, _hint(update)) if payload else None
         await self.turn(update, asked or "/greet")
+
+    async def continue_from_web(self, update: Update, code: str) -> None:
+        """Carries the website conversation of `code` on in this chat; says so if the link
+        is used or expired."""
+        chat = update.effective_chat
+        if chat is None:
+            return
+        sender = sender_of(chat.id)
+        if self.messages.take(sender):
+            await self._say(chat.id, text("too_fast", _hint(update)))
+            return
+        try:
+            async with self.out.typing(chat.id):
+                replies = await continue_conversation(
+                    self.router, code=code, sender=sender, channel=CHANNEL, language=_hint(update)
+                )
+        except Exception:  # Rasa down, a bug: the customer still hears from us
+            logger.exception("Continuing a website conversation in %s failed", sender)
+            await self._say(chat.id, text("apology", _hint(update)))
+            return
+        if replies is None:
+            await self._say(chat.id, text("link_expired", await self._language(chat.id, update)))
+            return
+        await self.router.deliver(sender, CHANNEL, replies)
 
     async def on_help(self, update: Update, context: Context) -> None:
         """Says what the bot can do, in the conversation's language; asks the bot nothing."""

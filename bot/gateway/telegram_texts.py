@@ -78,6 +78,29 @@ TEXTS: dict[str, dict[str, str]] = {
         "pl": "Rozumiem tekst i zdjęcia. Napisz, proszę, czego potrzebujesz.",
         "cs": "Rozumím textu a fotkám. Napište mi prosím, co potřebujete.",
     },
+    # "Continue in Telegram" opened with a code that is used, expired or made up.
+    "link_expired": {
+        "en": (
+            "This link has already been used or has expired, so I could not bring your "
+            'website conversation over. In the website chat, tap "Continue in Telegram" '
+            "again for a new link, or simply write your question here."
+        ),
+        "uk": (
+            "Це посилання вже використане або застаріло, тож я не зміг перенести сюди вашу "
+            "розмову з сайту. У чаті на сайті натисніть «Продовжити в Telegram» ще раз, щоб "
+            "отримати нове посилання, або просто напишіть своє питання тут."
+        ),
+        "pl": (
+            "Ten link został już użyty albo wygasł, więc nie mogę przenieść tu rozmowy ze "
+            "strony. W czacie na stronie kliknij ponownie „Kontynuuj w Telegramie”, aby "
+            "dostać nowy link, albo po prostu napisz tutaj swoje pytanie."
+        ),
+        "cs": (
+            "Tento odkaz už byl použit nebo vypršel, takže sem nemohu přenést Váš rozhovor "
+            "z webu. V chatu na webu klepněte znovu na „Pokračovat v Telegramu“ a získáte "
+            "nový odkaz, nebo mi svůj dotaz napište rovnou sem."
+        ),
+    },
     "where_is_order": {
         "en": "Where is my order {order_id}?",
         "uk": "Де моє замовлення {order_id}?",

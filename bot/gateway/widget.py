@@ -10,7 +10,7 @@
 Client frames: {"type": "hello", "conversation_id", "token", "after"} first (4401 if it
 does not prove the conversation), then {"type": "message", "text", "metadata"?,
 "client_id"?}, {"type": "language", "language"} and {"type": "ping"}.
-Server frames: {"type": "ready", "conversation_id", "last"}, {"type": "message", "id",
+Server frames: {"type": "ready", "conversation_id", "last", "telegram"}, {"type": "message", "id",
 "from": customer|bot|agent, "text", "buttons", "image", "agent", "language"?,
 "announcement"?}, {"type": "typing", "active"}, {"type": "error", "code", "message", "client_id"?} and {"type": "pong"}.
 
@@ -56,6 +56,7 @@ from bot.gateway.keys import GATEWAY
 from bot.gateway.limits import CHAT_LIMITS, ChatLimits, retry_after, setup_limits, too_many
 from bot.gateway.rasa_client import RasaError
 from bot.gateway.router import WITH_AGENT, Router
+from bot.gateway.telegram_link import telegram_username
 from bot.gateway.tokens import token_is_valid
 from bot.nlu.patterns import normalise_email
 from bot.settings import Settings
@@ -378,7 +379,13 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         # Registered before the history, so a push in between is not lost (the lock orders).
         await connection.sync(gateway.router.engine, limit=HISTORY_LIMIT)
         await connection.send(
-            {"type": "ready", "conversation_id": hello.sender, "last": connection.last}
+            {
+                "type": "ready",
+                "conversation_id": hello.sender,
+                "last": connection.last,
+                # Whether the widget may offer "Continue in Telegram".
+                "telegram": telegram_username(request.app) is not None,
+            }
         )
         async for message in socket:
             await _receive(connection, inbox, message, request.app[CHAT_LIMITS])

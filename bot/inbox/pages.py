@@ -16,7 +16,7 @@ from bot.conversations.models import (
     STATE_LABELS,
     STATES,
 )
-from bot.inbox import review, stats
+from bot.inbox import linked, review, stats
 from bot.inbox.charts import columns, ring, rows
 from bot.inbox.keys import ENGINE, HTTP, INTENTS, SETTINGS
 from bot.inbox.parsing import conversation_id
@@ -42,9 +42,10 @@ async def conversation_page(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     conversation = await store.get_conversation(engine, conversation_id(request))
     transcript = await store.list_messages(engine, conversation.id)
-    order, slots = await asyncio.gather(
+    order, slots, others = await asyncio.gather(
         _order(request, conversation.order_id),
         fetch_slots(request.app[HTTP], request.app[SETTINGS], conversation.sender_id),
+        linked.linked_conversations(engine, conversation),
     )
     return await render(
         request,
@@ -62,6 +63,27 @@ async def conversation_page(request: web.Request) -> web.Response:
             ],
             "slots": slots,
             "intents": request.app[INTENTS].trainable,
+            # The same customer's chats on other channels (issue 20: crosschannel).
+            "linked": others,
+        },
+    )
+
+
+@routes.get(r"/conversations/{conversation_id:\d+}/history", name="inbox.history")
+async def history_page(request: web.Request) -> web.Response:
+    """The whole history of the customer across their linked chats, in time order."""
+    engine = request.app[ENGINE]
+    conversation = await store.get_conversation(engine, conversation_id(request))
+    others = await linked.linked_conversations(engine, conversation)
+    everyone = sorted([conversation, *others], key=lambda c: (c.created_at, c.id))
+    return await render(
+        request,
+        "history.html",
+        {
+            "nav": "conversations",
+            "conversation": conversation,
+            "conversations": everyone,
+            "lines": await linked.whole_history(engine, everyone),
         },
     )
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot import uploads
 from bot.conversations.clock import utc_now
 from bot.conversations.tables import conversations, messages
-from bot.customers import offers
+from bot.customers import links, offers
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ async def purge(
             )
         )
         deleted = await _delete(conn, ids, upload_dir)
+        # "Continue in Telegram" codes nobody used in time link nothing.
+        await links.purge_expired(conn, now=now)
     old = await asyncio.to_thread(uploads.delete_older_than, upload_dir, cutoff)
     return Deleted(deleted.conversations, deleted.messages, deleted.photos + old)
 
@@ -54,8 +56,9 @@ async def erase(
 ) -> Deleted:
     """Delete every conversation of one customer (right to erasure), with its photos.
 
-    By email: conversations labelled with it, and those where the customer
-    typed it. By sender id: that one chat (its photos even without a transcript).
+    By email: conversations labelled with it, those where the customer typed
+    it, and the chats linked to these (the same customer on another channel).
+    By sender id: that one chat (its photos even without a transcript).
     """
     if bool(customer) == bool(sender_id):
         raise ValueError("Give exactly one of customer or sender_id")
@@ -68,10 +71,12 @@ async def erase(
                 )
             )
         else:
-            ids = await _conversations_of(conn, (customer or "").strip())
+            ids = await _with_linked(conn, await _conversations_of(conn, (customer or "").strip()))
             # issue 20: the goodwill offers made to this email go too.
             offers_deleted = await offers.erase_email(conn, customer or "")
         deleted = await _delete(conn, ids, upload_dir)
+        if sender_id and not ids:  # codes of a chat without a transcript
+            await links.forget_senders(conn, [sender_id])
     if sender_id and not ids:
         photos = await asyncio.to_thread(uploads.delete_conversations, upload_dir, [sender_id])
         return Deleted(0, 0, photos)
@@ -98,6 +103,23 @@ async def _conversations_of(conn: AsyncConnection, email: str) -> list[int]:
     return sorted(ids)
 
 
+async def _with_linked(conn: AsyncConnection, ids: list[int]) -> list[int]:
+    """`ids` and the conversations linked to them: the same customer's chats on other
+    channels ("Continue in Telegram"), where the email may never have been typed."""
+    if not ids:
+        return ids
+    senders = list(
+        await conn.scalars(select(conversations.c.sender_id).where(conversations.c.id.in_(ids)))
+    )
+    linked: set[str] = set()
+    for sender in senders:
+        linked.update(await links.linked_senders(conn, sender))
+    more = await conn.scalars(
+        select(conversations.c.id).where(conversations.c.sender_id.in_(sorted(linked)))
+    )
+    return sorted(set(ids) | set(more))
+
+
 async def _delete(conn: AsyncConnection, ids: list[int], upload_dir: Path) -> Deleted:
     if not ids:
         return Deleted(conversations=0, messages=0)
@@ -109,6 +131,8 @@ async def _delete(conn: AsyncConnection, ids: list[int], upload_dir: Path) -> De
         delete(messages).where(messages.c.conversation_id.in_(ids))
     )
     removed = await conn.execute(delete(conversations).where(conversations.c.id.in_(ids)))
+    # The "Continue in Telegram" codes made or used in these chats link them: gone too.
+    await links.forget_senders(conn, senders)
     # Only here are the sender ids still known, which name the photos.
     photos = await asyncio.to_thread(uploads.delete_conversations, upload_dir, senders)
     return Deleted(removed.rowcount, removed_messages.rowcount, photos)

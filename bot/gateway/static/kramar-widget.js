@@ -57,6 +57,10 @@
       tooFast: "You are sending messages faster than we can answer. Please wait a minute and try again.",
       tooManyPhotos: "This chat has reached its limit of photos for now. Please describe the problem in words, or try again later.",
       tooManyChats: "Too many chats were started from your connection. Please try again in a few minutes.",
+      continueTelegram: "Continue in Telegram",
+      telegramLink: "Open this link in Telegram to carry on there. It works once, within 10 minutes:",
+      openTelegram: "Open Telegram",
+      telegramFailed: "The Telegram link could not be created. Please try again in a moment.",
     },
     uk: {
       open: "Напишіть нам",
@@ -91,6 +95,10 @@
       tooFast: "Ви надсилаєте повідомлення швидше, ніж ми встигаємо відповідати. Зачекайте хвилину й спробуйте ще раз.",
       tooManyPhotos: "У цій розмові поки що досягнуто ліміту фото. Опишіть проблему словами або спробуйте пізніше.",
       tooManyChats: "З вашого підключення розпочато забагато розмов. Спробуйте ще раз за кілька хвилин.",
+      continueTelegram: "Продовжити в Telegram",
+      telegramLink: "Відкрийте це посилання в Telegram, щоб продовжити розмову там. Воно спрацює один раз протягом 10 хвилин:",
+      openTelegram: "Відкрити Telegram",
+      telegramFailed: "Не вдалося створити посилання на Telegram. Спробуйте, будь ласка, ще раз за хвилину.",
     },
     pl: {
       open: "Napisz do nas",
@@ -125,6 +133,10 @@
       tooFast: "Wysyłasz wiadomości szybciej, niż zdążymy odpowiedzieć. Poczekaj minutę i spróbuj ponownie.",
       tooManyPhotos: "W tej rozmowie osiągnięto na razie limit zdjęć. Opisz problem słowami albo spróbuj później.",
       tooManyChats: "Z Twojego połączenia rozpoczęto zbyt wiele rozmów. Spróbuj ponownie za kilka minut.",
+      continueTelegram: "Kontynuuj w Telegramie",
+      telegramLink: "Otwórz ten link w Telegramie, aby tam kontynuować rozmowę. Działa jeden raz, przez 10 minut:",
+      openTelegram: "Otwórz Telegram",
+      telegramFailed: "Nie udało się utworzyć linku do Telegramu. Spróbuj ponownie za chwilę.",
     },
     cs: {
       open: "Napište nám",
@@ -159,6 +171,10 @@
       tooFast: "Posíláte zprávy rychleji, než stihneme odpovídat. Počkejte prosím minutu a zkuste to znovu.",
       tooManyPhotos: "V tomto rozhovoru je zatím dosažen limit fotek. Popište prosím problém slovy, nebo to zkuste později.",
       tooManyChats: "Z Vašeho připojení bylo zahájeno příliš mnoho rozhovorů. Zkuste to prosím znovu za několik minut.",
+      continueTelegram: "Pokračovat v Telegramu",
+      telegramLink: "Otevřete tento odkaz v Telegramu a pokračujte v rozhovoru tam. Funguje jednou, do 10 minut:",
+      openTelegram: "Otevřít Telegram",
+      telegramFailed: "Odkaz do Telegramu se nepodařilo vytvořit. Zkuste to prosím za chvíli znovu.",
     },
   };
 
@@ -302,6 +318,8 @@
     picker.append(el("option", { value: code, lang: code }, LANGUAGE_NAMES[code]));
   });
   var closeButton = el("button", { type: "button", class: "close" }, el("span", { "aria-hidden": "true" }, "×"));
+  // Shown once the gateway says it has a Telegram bot (the "ready" frame).
+  var telegramButton = el("button", { type: "button", class: "telegram", hidden: "" }, el("span", { "aria-hidden": "true" }));
   var status = el("div", { class: "status", role: "status" });
   var log = el("ol", { class: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions", tabindex: "0" });
   var greetingItem = el("li", { class: "msg from-bot greeting" }, el("div", { class: "text" }));
@@ -320,7 +338,7 @@
   var panel = el(
     "section",
     { id: "kramar-panel", class: "panel", role: "dialog", "aria-labelledby": "kramar-title", hidden: "" },
-    el("header", { class: "header" }, el("div", { class: "heading" }, title, subtitle), picker, closeButton),
+    el("header", { class: "header" }, el("div", { class: "heading" }, title, subtitle), telegramButton, picker, closeButton),
     status,
     log,
     typing,
@@ -336,6 +354,8 @@
     subtitle.textContent = t("subtitle");
     picker.setAttribute("aria-label", t("language"));
     closeButton.setAttribute("aria-label", t("close"));
+    telegramButton.setAttribute("aria-label", t("continueTelegram"));
+    telegramButton.setAttribute("title", t("continueTelegram"));
     log.setAttribute("aria-label", t("messages"));
     typing.lastChild.textContent = t("typing");
     attachButton.setAttribute("aria-label", t("attach"));
@@ -617,14 +637,15 @@
       return;
     }
     if (frame.type === "message") onMessage(frame, ready || liveHistory);
-    else if (frame.type === "ready") onReady();
+    else if (frame.type === "ready") onReady(frame);
     else if (frame.type === "typing") showTyping(frame.active !== false);
     else if (frame.type === "error") onError(frame);
     else if (frame.type === "pong") clearTimeout(pongTimer);
   }
 
-  function onReady() {
+  function onReady(frame) {
     ready = true;
+    telegramButton.hidden = frame.telegram !== true;
     attempts = 0;
     restarted = false;
     setStatus("");
@@ -715,6 +736,34 @@
       });
   }
 
+  // ------------------------------------------------------------- continue in Telegram
+
+  // Asks the gateway for a one-time deep link into the shop's Telegram bot and shows
+  // it as a link in the chat (a pop-up opened after a request would be blocked).
+  function continueInTelegram() {
+    telegramButton.disabled = true;
+    ensureConversation()
+      .then(function () {
+        return fetch(config.server + "/chat/conversations/" + encodeURIComponent(saved.conversation_id) + "/telegram-link", {
+          method: "POST",
+          headers: { Authorization: "Bearer " + saved.token },
+        });
+      })
+      .then(function (response) {
+        if (response.status === 429) return notice("tooFast");
+        if (!response.ok) return notice("telegramFailed");
+        return response.json().then(function (body) {
+          var url = safeUrl(body.url);
+          if (!url || new URL(url).hostname !== "t.me") return notice("telegramFailed");
+          var link = el("a", { href: url, target: "_blank", rel: "noopener noreferrer", class: "telegram-link" }, t("openTelegram"));
+          log.append(el("li", { class: "notice telegram-notice" }, t("telegramLink") + " ", link));
+          scrollDown();
+        });
+      })
+      .catch(function () { notice("telegramFailed"); })
+      .finally(function () { telegramButton.disabled = false; });
+  }
+
   // ------------------------------------------------------------- behaviour
 
   function openPanel(focus) {
@@ -742,6 +791,7 @@
     else closePanel();
   });
   closeButton.addEventListener("click", closePanel);
+  telegramButton.addEventListener("click", continueInTelegram);
   panel.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {
       event.preventDefault();
