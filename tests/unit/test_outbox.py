@@ -21,7 +21,8 @@ async def test_a_wake_ends_the_wait_at_once() -> None:
 async def test_a_wait_without_news_ends_at_its_timeout() -> None:
     started = time.monotonic()
     await Outbox().wait("c-1", timeout=0.1)
-    assert 0.1 <= time.monotonic() - started < 1
+    # asyncio's timers may fire a clock tick early (0.0996 s was seen).
+    assert 0.09 <= time.monotonic() - started < 1
 
 
 async def test_nothing_is_kept_for_conversations_nobody_waits_on() -> None:
