@@ -16,6 +16,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversations import store
+from bot.gateway import consents
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa_client import RasaClient, RasaError
 from bot.inbox import ENGINE, agents_online, notify
@@ -60,9 +61,14 @@ def ticket_line(reply: dict[str, Any]) -> store.NewMessage | None:
     )
 
 
+# Custom messages the bot sends the gateway only (issue 20's consents and offers).
+MARKER_KEYS = ("handoff", "ticket", "customer", "updates", "followup", "offer", "offer_accepted")
+
+
 def is_marker(reply: dict[str, Any]) -> bool:
-    """Whether a reply is for the gateway only (a handoff or ticket marker)."""
-    return bool(handoff_reason(reply)) or ticket_line(reply) is not None
+    """Whether a reply is for the gateway only (a handoff, ticket or consent marker)."""
+    custom = reply.get("custom")
+    return isinstance(custom, dict) and any(key in custom for key in MARKER_KEYS)
 
 
 def for_customer(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -75,7 +81,10 @@ def transcript_line(reply: dict[str, Any]) -> store.NewMessage | None:
     (the inbox writes its own line when it queues the conversation)."""
     if handoff_reason(reply):
         return None
-    return ticket_line(reply) or bot_line(reply)
+    ticket = ticket_line(reply)
+    if ticket or is_marker(reply):  # consent markers: `consents` writes their lines
+        return ticket
+    return bot_line(reply)
 
 
 def bot_line(reply: dict[str, Any]) -> store.NewMessage:
@@ -169,6 +178,7 @@ class Router:
             "customer", text, intent=turn.intent, confidence=turn.confidence
         )
         replies = [line for line in map(transcript_line, turn.replies) if line]
+        replies += await consents.apply(self.engine, sender, turn.replies)
         conversation_id, last = await store.record_messages(
             self.engine,
             sender_id=sender,
