@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType
 from actions.shops import Order
 from actions.texts import date_text, items_text, money_text
 from actions.topics import Request, Topic
+from actions.updates import offer_updates
 
 # The response that describes an order in each status.
 STATUS_RESPONSES = {
@@ -43,6 +44,7 @@ def describe(order: Order, language: str) -> dict[str, Any]:
 
 async def tell_status(request: Request) -> list[EventType]:
     request.dispatcher.utter_message(**describe(request.order, request.language))
+    offer_updates(request.tracker, request.dispatcher, request.order.status)
     request.say("utter_anything_else")
     return []
 

@@ -12,6 +12,7 @@ from actions.shops import NotFound, Order, Refused, ShopUnavailable, shop
 from actions.shops.base import RETURN_CANCELLED, RETURN_EXISTS, RETURN_WINDOW_CLOSED
 from actions.texts import date_text, items_text, money_text
 from actions.topics import FREE_TEXT, Blocker, Question, Request, Topic, Turn
+from actions.updates import offer_updates
 from bot.policy import load_policy
 
 # Words meaning "all of them" in the shop's languages.
@@ -132,6 +133,7 @@ async def create_return(request: Request) -> list[EventType]:
         ),
         refund_days=load_policy().refund_days,
     )
+    offer_updates(request.tracker, request.dispatcher, "return_in_progress")
     request.say("utter_anything_else")
     return []
 

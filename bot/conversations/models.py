@@ -15,6 +15,7 @@ HANDOFF_REASONS = (
     "verification_failed",
     "backend_failure",
     "bot_not_helpful",
+    "followup_unhappy",
     "other",
 )
 # The intent Rasa's FallbackClassifier predicts when it is unsure.
@@ -96,6 +97,7 @@ REASON_LABELS = {
     "verification_failed": "Verification failed",
     "backend_failure": "Shop system error",
     "bot_not_helpful": "Bot not helpful",
+    "followup_unhappy": "Not all right after a resolved case",
     "other": "Other",
 }
 STATE_LABELS = {
