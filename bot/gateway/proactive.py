@@ -106,10 +106,14 @@ async def _texts(app: web.Application, due: Notification) -> list[dict[str, Any]
     """The bot's message for a notification, in the conversation's language."""
     rasa = app[GATEWAY].router.rasa
     if due.kind == notifications.FOLLOWUP:
-        entities = {"followup_id": str(due.id), "order_id": str(due.payload.get("order_id", ""))}
+        entities = {
+            "followup_id": str(due.id),
+            "update_order": str(due.payload.get("order_id", "")),
+        }
         return await rasa.trigger(due.sender_id, "followup_check", entities)
     entities = {
-        name: str(due.payload[name])[:200]
+        # `update_order`, not `order_id`: the update must not change the order being discussed.
+        ("update_order" if name == "order_id" else name): str(due.payload[name])[:200]
         for name in UPDATE_ENTITIES
         if due.payload.get(name) not in (None, "")
     }
