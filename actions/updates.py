@@ -97,11 +97,9 @@ class ActionFollowupCheck(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         followup_id, language = entity(tracker, "followup_id"), language_of(tracker)
+        # Bare intents: the channel lets no typed text carry entities, so the id is a slot.
         buttons = [
-            {
-                "title": label(f"followup_{answer}", language),
-                "payload": f'/followup_answer{{"followup_answer":"{answer}","followup_id":"{followup_id}"}}',
-            }
+            {"title": label(f"followup_{answer}", language), "payload": f"/followup_{answer}"}
             for answer in ("good", "bad")
         ]
         dispatcher.utter_message(
@@ -122,9 +120,9 @@ class ActionFollowupAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         intent = tracker.latest_message.get("intent", {}).get("name")
-        answer = entity(tracker, "followup_answer") or ("good" if intent == "affirm" else "bad")
-        followup_id = entity(tracker, "followup_id") or tracker.get_slot("followup_id")
-        if answer not in ("good", "bad") or not str(followup_id or "").isdigit():
+        answer = "good" if intent in ("followup_good", "affirm") else "bad"
+        followup_id = tracker.get_slot("followup_id")
+        if not str(followup_id or "").isdigit():  # no follow-up asked in this conversation
             dispatcher.utter_message(response="utter_anything_else")
             return []
         dispatcher.utter_message(
