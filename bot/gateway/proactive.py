@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -32,6 +32,8 @@ from bot.policy import load_policy
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# Event ids older than this are dropped (the signature's window is five minutes).
+EVENTS_KEPT = timedelta(days=1)
 
 
 @dataclass
@@ -86,6 +88,7 @@ async def send_due(app: web.Application) -> int:
     if is_quiet(load_policy(), now):
         return 0
     router = app[GATEWAY].router
+    await notifications.forget_old_events(router.engine, before=now - EVENTS_KEPT)
     sent = 0
     for due in await notifications.claim_due(router.engine, now):
         channel = await notifications.wants_updates(router.engine, due.sender_id)
