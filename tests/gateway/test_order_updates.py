@@ -13,6 +13,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from bot.conversations.tables import conversations
 from bot.customers.tables import customer_links, notifications, shop_events
 from bot.launcher import Stack
 from tests.support.customers import post_event, remember, rows, set_slots, shop_event, signed
@@ -145,3 +146,19 @@ def test_opting_out_without_being_remembered_stores_nothing(
         rows(db(stack), sa.select(customer_links).where(customer_links.c.sender_id == customer.id))
         == []
     )
+
+
+def test_while_with_an_agent_the_update_still_reaches_the_customer_and_the_transcript(
+    stack: Stack, inbox_url: str
+) -> None:
+    customer = Customer(inbox_url)
+    email = "petr.svoboda@example.com"
+    remember(db(stack), sender_id=customer.id, channel="web", email=email, updates=True)
+    customer.say("I want to talk to a person")
+    customer.wait_for_news(2)
+    event = shop_event("order.delivered", order_id="10010", email=email, tracking_number="PPL1")
+    assert post_event(inbox_url, stack.env["SHOP_WEBHOOK_SECRET"], event).status_code == 200
+    told = news(customer)
+    assert "Your order #10010 has been delivered" in told, told
+    state = sa.select(conversations.c.state).where(conversations.c.sender_id == customer.id)
+    assert rows(db(stack), state) == [{"state": "waiting"}]  # still with the agents
