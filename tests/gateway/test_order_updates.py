@@ -162,3 +162,32 @@ def test_while_with_an_agent_the_update_still_reaches_the_customer_and_the_trans
     assert "Your order #10010 has been delivered" in told, told
     state = sa.select(conversations.c.state).where(conversations.c.sender_id == customer.id)
     assert rows(db(stack), state) == [{"state": "waiting"}]  # still with the agents
+
+
+def test_a_remembered_customer_is_offered_updates_after_an_order_status_and_one_click_opts_in(
+    stack: Stack, inbox_url: str, rasa_url: str, shop_api: ShopApi
+) -> None:
+    order = shop_api.take("paid")
+    customer = Customer(inbox_url)
+    remember(db(stack), sender_id=customer.id, channel="web", email=order["customer"]["email"])
+    set_slots(rasa_url, stack.settings.rasa_token, customer.id, known_customer=True)
+    customer.say(f"where is my order {order['id']}?")
+    replies = customer.send(order["customer"]["email"])
+    offer = next(
+        m for m in replies if "when there's news about this order" in (m.get("text") or "")
+    )
+    assert [b["payload"] for b in offer["buttons"]] == ["/updates_on"]
+    assert "Done!" in customer.say("/updates_on")
+    link = sa.select(customer_links.c.updates).where(customer_links.c.sender_id == customer.id)
+    assert rows(db(stack), link) == [{"updates": True}]
+
+
+def test_a_customer_who_is_not_remembered_is_not_offered_updates(
+    inbox_url: str, shop_api: ShopApi
+) -> None:
+    order = shop_api.take("paid")
+    customer = Customer(inbox_url)
+    customer.say(f"where is my order {order['id']}?")
+    answer = "\n".join(m.get("text") or "" for m in customer.send(order["customer"]["email"]))
+    assert str(order["id"]) in answer
+    assert "when there's news" not in answer
