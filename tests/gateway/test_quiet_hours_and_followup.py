@@ -181,3 +181,34 @@ async def test_a_yes_is_recorded_once_and_only_in_the_chat_that_was_asked(
         gateway.db, sa.select(notifications.c.answer).where(notifications.c.id == followup["id"])
     ) == [{"answer": "good"}]
     assert json.dumps(followup["payload"])  # stored as JSON
+
+
+async def test_what_quiet_hours_held_goes_out_after_a_restart(
+    gateway: Gateway, stack: Stack
+) -> None:
+    customer = await asyncio.to_thread(Customer, gateway.url)
+    email = "jana.novakova@example.com"
+    remember(gateway.db, sender_id=customer.id, channel="web", email=email, updates=True)
+    event = shop_event("order.delivered", order_id="10005", email=email)
+    signed_at = int((EVENING - EPOCH).total_seconds())
+    secret = stack.env["SHOP_WEBHOOK_SECRET"]
+    assert (await asyncio.to_thread(post_event, gateway.url, secret, event, timestamp=signed_at)).ok
+    await gateway.app.shutdown()
+    await gateway.app.cleanup()  # the gateway stops with the update still held
+
+    restarted = create_app(Settings.from_env(gateway.env), gateway.env)
+    restarted[PROACTIVE].clock = Clock(MORNING)
+    server = TestServer(restarted)
+    await server.start_server()  # its sender runs at start: the held update goes out
+    customer.base = str(server.make_url("/chat/conversations"))  # the restarted gateway
+    try:
+        told = ""
+        for _ in range(30):
+            told = _bot_texts(await asyncio.to_thread(customer.wait_for_news, 1))
+            if told:
+                break
+        assert "#10005 has been delivered" in told, told
+        held = rows(gateway.db, sa.select(notifications.c.sent_at))
+        assert [row["sent_at"] for row in held] == [MORNING]
+    finally:
+        await server.close()
