@@ -26,13 +26,17 @@ def admin(shop: ShopUnderTest, method: str, path: str, **kwargs: Any) -> Any:
     return response.json()
 
 
-def test_medusa_signs_a_webhook_when_an_order_ships_and_when_it_arrives(
+def test_medusa_signs_a_webhook_when_an_order_ships_arrives_and_is_refunded(
     medusa_shop: ShopUnderTest, shop_webhooks: WebhookReceiver
 ) -> None:
     seeded = medusa_shop.orders["to_ship"]
     listed = admin(
         medusa_shop, "GET", "/admin/orders",
-        params={"fields": "id,display_id,fulfillments.id,items.id,items.quantity", "limit": 100},
+        params={
+            "fields": "id,display_id,currency_code,fulfillments.id,items.id,items.quantity,"
+            "payment_collections.payments.id",
+            "limit": 100,
+        },
     )["orders"]  # fmt: skip
     order = next(o for o in listed if int(o["display_id"]) == seeded.number)
     fulfillment = order["fulfillments"][0]["id"]
@@ -54,3 +58,10 @@ def test_medusa_signs_a_webhook_when_an_order_ships_and_when_it_arrives(
     admin(medusa_shop, "POST", f"{path}/mark-as-delivered")
     delivered = shop_webhooks.wait_for("order.delivered", str(seeded.number))
     assert delivered["data"] == {"order_id": str(seeded.number), "email": seeded.email}
+
+    payment = order["payment_collections"][0]["payments"][0]["id"]
+    admin(medusa_shop, "POST", f"/admin/payments/{payment}/refund", json={"amount": 5})
+    refunded = shop_webhooks.wait_for("refund.paid", str(seeded.number))
+    assert refunded["data"]["email"] == seeded.email
+    assert refunded["data"]["amount"] == "5.00"
+    assert refunded["data"]["currency"] == order["currency_code"].upper()
