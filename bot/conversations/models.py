@@ -41,6 +41,9 @@ EVENT_LABELS = {
     "closed": "Closed by an agent",
     "rating": "Rated",
     "ticket": "Complaint ticket opened",  # written by the gateway (the bot's ticket marker)
+    # issue 20: updates (the gateway applies the bot's consent markers)
+    "updates": "Order updates turned on or off",
+    "followup": "Follow-up answered",
 }
 MAX_REPLY_LENGTH = 4000
 
