@@ -212,3 +212,25 @@ async def test_what_quiet_hours_held_goes_out_after_a_restart(
         assert [row["sent_at"] for row in held] == [MORNING]
     finally:
         await server.close()
+
+
+async def test_a_typed_yes_answers_the_follow_up_too(gateway: Gateway, stack: Stack) -> None:
+    gateway.clock.now = MORNING + timedelta(hours=5)
+    customer = await asyncio.to_thread(Customer, gateway.url)
+    email = "emily.carter@example.com"
+    remember(gateway.db, sender_id=customer.id, channel="web", email=email, updates=True)
+    event = shop_event("refund.paid", order_id="10003", email=email, amount="9.00", currency="CZK")
+    signed_at = int((gateway.clock.now - EPOCH).total_seconds())
+    secret = stack.env["SHOP_WEBHOOK_SECRET"]
+    assert (await asyncio.to_thread(post_event, gateway.url, secret, event, timestamp=signed_at)).ok
+    gateway.clock.now += timedelta(hours=25)
+    await send_due(gateway.app)
+    told = ""
+    for _ in range(5):  # the refund's update, then the follow-up
+        told += _bot_texts(await asyncio.to_thread(customer.wait_for_news, 2))
+    assert "Is everything all right now?" in told, told
+    assert "glad" in _bot_texts(await asyncio.to_thread(customer.send, "yes"))
+    answered = rows(
+        gateway.db, sa.select(notifications.c.answer).where(notifications.c.kind == "followup")
+    )
+    assert answered == [{"answer": "good"}]
