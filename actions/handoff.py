@@ -24,6 +24,7 @@ REASONS = (
     "verification_failed",
     "backend_failure",
     "bot_not_helpful",
+    "followup_unhappy",  # issue 20: "not all right" after a resolved case
 )
 # Intents offered as guesses when the bot is unsure (others have no clear label).
 GUESSABLE = (

@@ -10,6 +10,7 @@ from actions.offers import offer_if_late
 from actions.shops import Order
 from actions.texts import date_text, items_text, money_text
 from actions.topics import Request, Topic
+from actions.updates import offer_updates
 
 # The response that describes an order in each status.
 STATUS_RESPONSES = {
@@ -45,9 +46,11 @@ def describe(order: Order, language: str) -> dict[str, Any]:
 async def tell_status(request: Request) -> list[EventType]:
     request.dispatcher.utter_message(**describe(request.order, request.language))
     offered = await offer_if_late(request)
-    if not offered:
-        request.say("utter_anything_else")
-    return offered
+    if offered:  # one question at a time: the offer, then nothing else
+        return offered
+    offer_updates(request.tracker, request.dispatcher, request.order.status)
+    request.say("utter_anything_else")
+    return []
 
 
 TOPIC = Topic(name="order_status", questions=(), complete=tell_status)

@@ -13,6 +13,7 @@ from actions.shops import NotFound, Order, Refused, ShopUnavailable, shop
 from actions.shops.base import RETURN_CANCELLED, RETURN_EXISTS, RETURN_WINDOW_CLOSED
 from actions.texts import date_text, items_text, money_text
 from actions.topics import FREE_TEXT, Blocker, Question, Request, Topic, Turn
+from actions.updates import offer_updates
 from bot.policy import load_policy
 
 # Words meaning "all of them" in the shop's languages.
@@ -134,9 +135,11 @@ async def create_return(request: Request) -> list[EventType]:
         refund_days=load_policy().refund_days,
     )
     offered = await offer_if_loyal(request)
-    if not offered:
-        request.say("utter_anything_else")
-    return offered
+    if offered:  # one question at a time: the offer, then nothing else
+        return offered
+    offer_updates(request.tracker, request.dispatcher, "return_in_progress")
+    request.say("utter_anything_else")
+    return []
 
 
 TOPIC = Topic(

@@ -96,6 +96,19 @@ LABELS = {
         "pl": "Rozmowa z konsultantem",
         "cs": "Mluvit s operátorem",
     },
+    # issue 20: updates. The follow-up's answers ("is everything all right now?").
+    "followup_good": {
+        "en": "Yes, all good",
+        "uk": "Так, усе добре",
+        "pl": "Tak, wszystko w porządku",
+        "cs": "Ano, vše v pořádku",
+    },
+    "followup_bad": {
+        "en": "No, not really",
+        "uk": "Ні, не зовсім",
+        "pl": "Nie do końca",
+        "cs": "Ne tak úplně",
+    },
     "greet": {
         "en": "Just saying hello",
         "uk": "Просто привітатися",

@@ -43,6 +43,8 @@ GENERATED_SECRETS = {
     "SHOP_API_KEY": lambda: secrets.token_urlsafe(24),
     "GATEWAY_SECRET": lambda: secrets.token_urlsafe(32),
     "INBOX_SESSION_KEY": _fernet_key,
+    "SHOP_WEBHOOK_SECRET": lambda: secrets.token_urlsafe(32),
+    "SHOP_ADMIN_TOKEN": lambda: secrets.token_urlsafe(24),
 }
 
 
@@ -271,6 +273,9 @@ class Stack:
             "SANIC_HOST": self.settings.host,
             "ACTION_ENDPOINT_URL": f"http://{self.settings.host}:{self.settings.action_port}/webhook",
             "SHOP_URL": self.settings.shop_url,
+            # The shop tells the gateway about shipped orders and paid refunds.
+            "SHOP_WEBHOOK_URL": self.settings.shop_webhook_url
+            or f"http://{self.settings.host}:{inbox_port(env)}/hooks/shop",
             # Quieter TensorFlow start-up logs.
             "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "2"),
             "SANIC_WORKERS": str(self.settings.sanic_workers),

@@ -132,6 +132,12 @@ class Settings:
     limits: Limits
     # Customers' uploaded photos (the widget stores, retention and erasure delete them).
     upload_dir: Path
+    # Order updates the shop pushes (issue 20): the shop signs its webhooks to
+    # SHOP_WEBHOOK_URL with the secret and the gateway checks them with the same one.
+    shop_webhook_url: str = ""
+    shop_webhook_secret: str = ""
+    # Shop staff's token for the reference shop's admin endpoints (ship, deliver, refund).
+    shop_admin_token: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -179,6 +185,9 @@ class Settings:
             ),
             limits=Limits.from_env(env),
             upload_dir=Path(env.get("WIDGET_UPLOAD_DIR", "").strip() or VAR_DIR / "uploads"),
+            shop_webhook_url=env.get("SHOP_WEBHOOK_URL", "").strip(),
+            shop_webhook_secret=env.get("SHOP_WEBHOOK_SECRET", ""),
+            shop_admin_token=env.get("SHOP_ADMIN_TOKEN", ""),
         )
 
     @property

@@ -15,6 +15,7 @@ HANDOFF_REASONS = (
     "verification_failed",
     "backend_failure",
     "bot_not_helpful",
+    "followup_unhappy",
     "other",
 )
 # The intent Rasa's FallbackClassifier predicts when it is unsure.
@@ -42,6 +43,9 @@ EVENT_LABELS = {
     "rating": "Rated",
     "ticket": "Complaint ticket opened",  # written by the gateway (the bot's ticket marker)
     "continued": "Continued in another channel",  # the gateway, "Continue in Telegram"
+    # issue 20: updates (the gateway applies the bot's consent markers)
+    "updates": "Order updates turned on or off",
+    "followup": "Follow-up answered",
 }
 MAX_REPLY_LENGTH = 4000
 
@@ -98,6 +102,7 @@ REASON_LABELS = {
     "verification_failed": "Verification failed",
     "backend_failure": "Shop system error",
     "bot_not_helpful": "Bot not helpful",
+    "followup_unhappy": "Not all right after a resolved case",
     "other": "Other",
 }
 STATE_LABELS = {

@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator, Mapping
 
 from aiohttp import web
 
-from bot.gateway import rest
+from bot.gateway import rest, shop_hooks
 from bot.gateway.delivery import GatewayDelivery
 from bot.gateway.keys import GATEWAY, GatewayState
 from bot.gateway.limits import CHAT_LIMITS, ChatLimits
 from bot.gateway.outbox import Outbox
+from bot.gateway.proactive import setup_proactive
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.router import Router
 from bot.gateway.telegram import setup_telegram
@@ -42,4 +43,7 @@ def create_app(settings: Settings, env: Mapping[str, str] | None = None) -> web.
     setup_widget(app, env)
     setup_telegram(app, env)
     setup_telegram_link(app)
+    # Order updates from the shop, sent unasked to customers who opted in (issue 20).
+    setup_proactive(app, settings.shop_webhook_secret, env)
+    app.add_routes(shop_hooks.routes)
     return app

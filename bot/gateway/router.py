@@ -16,7 +16,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversations import store
-from bot.gateway import offers
+from bot.gateway import consents, offers
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa_client import RasaClient, RasaError
 from bot.inbox import ENGINE, agents_online, notify
@@ -182,6 +182,7 @@ class Router:
             "customer", text, intent=turn.intent, confidence=turn.confidence
         )
         replies = [line for line in map(transcript_line, turn.replies) if line]
+        replies += await consents.apply(self.engine, sender, turn.replies)
         conversation_id, last = await store.record_messages(
             self.engine,
             sender_id=sender,

@@ -16,6 +16,7 @@ from bot.conversations.models import (
     STATE_LABELS,
     STATES,
 )
+from bot.customers import notifications
 from bot.inbox import linked, review, stats
 from bot.inbox.charts import columns, ring, rows
 from bot.inbox.keys import ENGINE, HTTP, INTENTS, SETTINGS
@@ -126,6 +127,10 @@ async def dashboard_page(request: web.Request) -> web.Response:
     raw = request.query.get("days", "14")
     days = int(raw) if raw.isdigit() and int(raw) in DASHBOARD_PERIODS else 14
     numbers = await stats.dashboard(request.app[ENGINE], days=days)
+    # issue 20: updates. "Is everything all right now?" after a resolved case.
+    followups = await notifications.followup_answers(
+        request.app[ENGINE], since=stats.period_start(days)
+    )
     charts: dict[str, Any] = {
         "per_day": columns(
             [(day.strftime("%d.%m"), count) for day, count in numbers.per_day],
@@ -152,6 +157,15 @@ async def dashboard_page(request: web.Request) -> web.Response:
         ),
         "containment": ring(numbers.containment),
         "fallback": ring(numbers.fallback_rate),
+        "followups": rows(
+            [
+                ("All right now", followups["good"]),
+                ("Still not right", followups["bad"]),
+                ("No answer", followups["none"]),
+            ]
+            if any(followups.values())
+            else []
+        ),
     }
     return await render(
         request,
@@ -160,6 +174,7 @@ async def dashboard_page(request: web.Request) -> web.Response:
             "nav": "dashboard",
             "numbers": numbers,
             "charts": charts,
+            "followups": followups,
             "periods": DASHBOARD_PERIODS,
             "not_understood_intents": NOT_UNDERSTOOD_INTENTS,
         },

@@ -65,10 +65,14 @@ class Dashboard:
         return self.not_understood / self.customer_messages
 
 
-async def dashboard(engine: AsyncEngine, *, days: int = 14, today: date | None = None) -> Dashboard:
+def period_start(days: int, today: date | None = None) -> datetime:
+    """The first moment (UTC) of the dashboard's last `days` days."""
     today = today or utc_now().date()
-    first_day = today - timedelta(days=days - 1)
-    since = datetime.combine(first_day, time.min)
+    return datetime.combine(today - timedelta(days=days - 1), time.min)
+
+
+async def dashboard(engine: AsyncEngine, *, days: int = 14, today: date | None = None) -> Dashboard:
+    since = period_start(days, today)
     in_period = conversations.c.created_at >= since
     customer_in_period = (messages.c.direction == "customer") & (messages.c.created_at >= since)
     async with engine.connect() as conn:
@@ -117,7 +121,7 @@ async def dashboard(engine: AsyncEngine, *, days: int = 14, today: date | None =
             )
         ).one()
     offer_counts = await offers.counts(engine, since)
-    dates = [first_day + timedelta(days=offset) for offset in range(days)]
+    dates = [since.date() + timedelta(days=offset) for offset in range(days)]
     per_day = [(each, counted.get(each.isoformat(), 0)) for each in dates]
     return Dashboard(
         days=days,

@@ -8,6 +8,7 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from bot.shop.admin_routes import ADMIN_PREFIX
 from bot.shop.errors import (
     Conflict,
     InvalidRequest,
@@ -68,18 +69,25 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         )
 
 
-def make_auth_middleware(api_key: str) -> Middleware:
-    expected = api_key.encode()
+def make_auth_middleware(api_key: str, admin_token: str = "") -> Middleware:
+    """The assistant's X-API-Key everywhere but staff endpoints, which take X-Admin-Token
+    (none set: staff endpoints are closed)."""
 
     @web.middleware
     async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path not in PUBLIC_PATHS:
-            provided = request.headers.get("X-API-Key")
-            if provided is None:
-                raise Unauthorized("Missing X-API-Key header")
-            # Constant-time comparison: no timing hints about the key.
-            if not hmac.compare_digest(provided.encode(), expected):
-                raise Unauthorized("Invalid API key")
+        if request.path.startswith(ADMIN_PREFIX):
+            _check(request, "X-Admin-Token", admin_token, "admin token")
+        elif request.path not in PUBLIC_PATHS:
+            _check(request, "X-API-Key", api_key, "API key")
         return await handler(request)
 
     return auth_middleware
+
+
+def _check(request: web.Request, header: str, expected: str, what: str) -> None:
+    provided = request.headers.get(header)
+    if provided is None:
+        raise Unauthorized(f"Missing {header} header")
+    # Constant-time comparison: no timing hints about the key.
+    if not expected or not hmac.compare_digest(provided.encode(), expected.encode()):
+        raise Unauthorized(f"Invalid {what}")

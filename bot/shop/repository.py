@@ -652,3 +652,99 @@ def _check_same_request(stored_hash: str | None, request_hash: str, kind: str) -
 def _fingerprint(request: NewReturn | NewTicket | NewDiscount) -> str:
     canonical = json.dumps(asdict(request), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- staff (admin endpoints)
+
+
+async def ship_order(
+    engine: AsyncEngine, order_id: int, shipment: Shipment, *, now: datetime | None = None
+) -> Order:
+    """Hands a paid or packed order to the carrier."""
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(orders)
+            .where(orders.c.id == order_id, orders.c.status.in_(("paid", "packed")))
+            .values(
+                status="shipped",
+                carrier=shipment.carrier,
+                tracking_number=shipment.tracking_number,
+                tracking_url=shipment.tracking_url,
+                shipped_at=now or utc_now(),
+            )
+        )
+        if result.rowcount == 0:
+            status = await _order_status(conn, order_id)
+            raise Conflict(
+                f"Order {order_id} is {status.replace('_', ' ')}; only paid or packed orders ship."
+            )
+    return await get_order(engine, order_id)
+
+
+async def deliver_order(
+    engine: AsyncEngine, order_id: int, *, now: datetime | None = None
+) -> Order:
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(orders)
+            .where(orders.c.id == order_id, orders.c.status == "shipped")
+            .values(status="delivered", delivered_at=now or utc_now())
+        )
+        if result.rowcount == 0:
+            status = await _order_status(conn, order_id)
+            raise Conflict(f"Order {order_id} is {status.replace('_', ' ')}, not shipped.")
+    return await get_order(engine, order_id)
+
+
+async def receive_return(engine: AsyncEngine, return_id: int) -> Return:
+    """The returned parcel arrived at the warehouse."""
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(returns)
+            .where(returns.c.id == return_id, returns.c.status == "requested")
+            .values(status="received")
+        )
+        if result.rowcount == 0:
+            await _return_must_exist(conn, return_id)
+            raise Conflict(f"Return {format_return_id(return_id)} was already received.")
+    return await get_return(engine, return_id)
+
+
+async def refund_return(
+    engine: AsyncEngine, return_id: int, *, now: datetime | None = None
+) -> Return:
+    """Pays a received return's refund; the order is refunded once none is open."""
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(returns)
+            .where(
+                returns.c.id == return_id,
+                returns.c.status == "received",
+                returns.c.refund_status != "refunded",
+            )
+            .values(status="completed", refund_status="refunded", refunded_at=now or utc_now())
+        )
+        if result.rowcount == 0:
+            await _return_must_exist(conn, return_id)
+            raise Conflict(
+                f"Return {format_return_id(return_id)} is not waiting for a refund "
+                "(receive it first, or it is refunded already)."
+            )
+        order_id = await conn.scalar(select(returns.c.order_id).where(returns.c.id == return_id))
+        still_open = await conn.scalar(
+            select(func.count())
+            .select_from(returns)
+            .where(returns.c.order_id == order_id, returns.c.refund_status != "refunded")
+        )
+        if not still_open:
+            await conn.execute(
+                update(orders)
+                .where(orders.c.id == order_id, orders.c.status == "return_in_progress")
+                .values(status="refunded")
+            )
+    return await get_return(engine, return_id)
+
+
+async def _return_must_exist(conn: AsyncConnection, return_id: int) -> None:
+    if await conn.scalar(select(returns.c.id).where(returns.c.id == return_id)) is None:
+        raise ReturnNotFound(format_return_id(return_id))

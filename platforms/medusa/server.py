@@ -122,9 +122,15 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout
 
 
 @contextmanager
-def running(database_url: str, port: int, workdir: Path | None = None) -> Iterator[Medusa]:
+def running(
+    database_url: str,
+    port: int,
+    workdir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Medusa]:
     """Migrates and seeds `database_url` (an empty database), starts Medusa on
-    `port`, yields it, and stops it."""
+    `port` (with `extra_env`, e.g. SHOP_WEBHOOK_URL and SHOP_WEBHOOK_SECRET for
+    Kramar's order updates), yields it, and stops it."""
     with tempfile.TemporaryDirectory(prefix="kramar-medusa-") as scratch:
         folder = workdir or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
@@ -137,6 +143,7 @@ def running(database_url: str, port: int, workdir: Path | None = None) -> Iterat
             "NODE_ENV": "development",  # ts-node reads medusa-config.ts
             "MEDUSA_DISABLE_TELEMETRY": "true",
             "KRAMAR_MEDUSA_MANIFEST": str(manifest),
+            **(extra_env or {}),
         }
         _step("migrate", [medusa, "db:migrate"], folder, env, timeout=600)
         _step("seed", [medusa, "exec", "./src/scripts/seed.ts"], folder, env, timeout=600)

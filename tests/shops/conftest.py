@@ -23,6 +23,7 @@ from platforms.medusa import server as medusa_server
 from tests.support.infra import scratch_databases
 from tests.support.shop import ShopApi
 from tests.support.stack import free_port
+from tests.support.webhook_receiver import WebhookReceiver
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
 
@@ -138,11 +139,22 @@ def reference_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShopUnd
 
 
 @pytest.fixture(scope="package")
-def medusa_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShopUnderTest]:
+def shop_webhooks() -> Iterator[WebhookReceiver]:
+    """Where the shops under test send their order updates (Kramar's /hooks/shop)."""
+    receiver = WebhookReceiver(secrets.token_urlsafe(16))
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="package")
+def medusa_shop(
+    tmp_path_factory: pytest.TempPathFactory, shop_webhooks: WebhookReceiver
+) -> Iterator[ShopUnderTest]:
     workdir = tmp_path_factory.mktemp("medusa")
+    webhooks = {"SHOP_WEBHOOK_URL": shop_webhooks.url, "SHOP_WEBHOOK_SECRET": shop_webhooks.secret}
     with (
         scratch_databases("medusa_test") as urls,
-        medusa_server.running(urls["medusa_test"], free_port(), workdir) as medusa,
+        medusa_server.running(urls["medusa_test"], free_port(), workdir, webhooks) as medusa,
     ):
         yield ShopUnderTest(
             platform="medusa",

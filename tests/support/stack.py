@@ -34,6 +34,8 @@ def stack_env(workdir: Path, base: Mapping[str, str] = os.environ) -> dict[str, 
         "INBOX_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'inbox.db'}",
         "GATEWAY_SECRET": secrets.token_urlsafe(32),
         "INBOX_SESSION_KEY": GENERATED_SECRETS["INBOX_SESSION_KEY"](),
+        "SHOP_WEBHOOK_SECRET": GENERATED_SECRETS["SHOP_WEBHOOK_SECRET"](),
+        "SHOP_ADMIN_TOKEN": GENERATED_SECRETS["SHOP_ADMIN_TOKEN"](),
         # Every test's customer comes from 127.0.0.1; tests/gateway/ checks the limit itself.
         "CHAT_CONVERSATIONS_PER_ADDRESS": "100000",
         # Many tests try wrong emails on the same seeded orders (10001): more than a
@@ -41,6 +43,7 @@ def stack_env(workdir: Path, base: Mapping[str, str] = os.environ) -> dict[str, 
         "SHOP_VERIFICATION_FAILURES_PER_ORDER": "100",
     }
     env.pop("SHOP_URL", None)
+    env.pop("SHOP_WEBHOOK_URL", None)  # the stack's own gateway
     for name in [n for n in env if n.startswith("TELEGRAM_")]:
         env.pop(name)  # never poll a real bot from the tests
     return env

@@ -72,6 +72,8 @@ const CASES: [string, Stage, [string, number][], number?][] = [
   ["to_readdress", "packed", [["KR-TEE-M", 1]]],
   ["to_return", "delivered", [["KR-TEE-M", 1], ["KR-SCARF-WOOL", 1]], 2],
   ["to_complain", "delivered", [["KR-LAMP-DESK", 1]], 5],
+  // Shipped and delivered by the order-updates test (src/subscribers/kramar-order-updates.ts).
+  ["to_ship", "packed", [["KR-MUG-01", 1]]],
 ]
 
 export default async function seed({ container }: ExecArgs) {
