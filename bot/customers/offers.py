@@ -7,10 +7,8 @@ its erasure deletes them with the customer's email. Timestamps are naive UTC.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -81,27 +79,15 @@ async def mark_accepted(
     return bool(result.rowcount)
 
 
-async def mark_redeemed(engine: AsyncEngine, code: str, at: datetime | None = None) -> bool:
+async def mark_redeemed(conn: AsyncConnection, code: str, at: datetime | None = None) -> bool:
     """A checkout used the code (the shop's `discount.redeemed` event). True when it
     changed something: a repeated event, or a code Kramar never offered, changes nothing."""
-    async with engine.begin() as conn:
-        result = await conn.execute(
-            update(offers)
-            .where(offers.c.code == code.strip().upper(), offers.c.redeemed_at.is_(None))
-            .values(redeemed_at=_naive(at))
-        )
+    result = await conn.execute(
+        update(offers)
+        .where(offers.c.code == code.strip().upper(), offers.c.redeemed_at.is_(None))
+        .values(redeemed_at=_naive(at))
+    )
     return bool(result.rowcount)
-
-
-async def on_discount_redeemed(engine: AsyncEngine, event: Mapping[str, Any]) -> bool:
-    """The shop's `discount.redeemed` webhook event (the issue 20 contract: `data.code`,
-    `created_at` in unix seconds), for the receiver's dict of handlers."""
-    data = event.get("data") or {}
-    code = str(data.get("code") or "").strip()
-    if not code:
-        return False
-    at = datetime.fromtimestamp(int(event.get("created_at") or 0), timezone.utc)
-    return await mark_redeemed(engine, code, at if at.year > 1970 else None)
 
 
 async def counts(engine: AsyncEngine, since: datetime) -> OfferCounts:

@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.customers import notifications
+from bot.customers import notifications, offers
 from bot.customers.notifications import ReplayedEvent
 from bot.customers.timing import followup_delay
 from bot.gateway.keys import GATEWAY
@@ -139,7 +139,15 @@ async def refund_paid(conn: AsyncConnection, event: Event, now: datetime) -> Non
         )
 
 
+async def discount_redeemed(conn: AsyncConnection, event: Event, now: datetime) -> None:
+    """A checkout used a goodwill code: the dashboard counts it as redeemed."""
+    code = str(event["data"].get("code") or "")
+    if code:
+        await offers.mark_redeemed(conn, code, now)
+
+
 HANDLERS: dict[str, Handler] = {
+    "discount.redeemed": discount_redeemed,
     "order.shipped": order_update,
     "order.delivered": order_update,
     "return.received": order_update,

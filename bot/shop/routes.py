@@ -16,6 +16,7 @@ from bot.shop.serializers import (
     return_json,
     ticket_json,
 )
+from bot.shop.webhooks import WEBHOOKS_KEY, discount_data
 
 routes = web.RouteTableDef()
 
@@ -187,10 +188,11 @@ async def get_discount(request: web.Request) -> web.Response:
 
 @routes.post("/api/discounts/{code}/redeem")
 async def redeem_discount(request: web.Request) -> web.Response:
-    """A checkout used the code. Kramar reads `redeemed_at` back (GET) to count it."""
+    """A checkout used the code; the assistant hears of it (`discount.redeemed` webhook)."""
     body = await parsing.json_body(request, "RedeemDiscountRequest", optional=True)
     order_id = body.get("order_id")
     found = await repository.redeem_discount(
         _engine(request), request.match_info["code"], None if order_id is None else int(order_id)
     )
+    request.app[WEBHOOKS_KEY].send("discount.redeemed", discount_data(found))
     return json_response(discount_json(found))

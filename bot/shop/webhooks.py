@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.shop.models import Order, Return, format_return_id
+from bot.shop.models import Discount, Order, Return, format_return_id
 from bot.shop.money import format_cents
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,15 @@ def order_data(order: Order) -> dict[str, Any]:
             "tracking_url": order.shipment.tracking_url,
         }
     return data
+
+
+def discount_data(discount: Discount) -> dict[str, Any]:
+    order_id = discount.redeemed_order_id or discount.order_id
+    return {
+        "code": discount.code,
+        "email": discount.email,
+        "order_id": None if order_id is None else str(order_id),
+    }
 
 
 def return_data(order: Order, item: Return) -> dict[str, Any]:

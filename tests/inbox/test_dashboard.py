@@ -144,9 +144,10 @@ async def test_offers_made_accepted_and_redeemed_in_the_period(inbox: Inbox) -> 
     # Only the conversation it was offered in accepts a code, and only once.
     assert not await offers.mark_accepted(inbox.engine, sender_id="other", code="KR-DASH0002")
     assert not await offers.mark_accepted(inbox.engine, sender_id="KR-DASH0001", code="KR-DASH0001")
-    assert await offers.mark_redeemed(inbox.engine, "kr-dash0001", now)
-    assert not await offers.mark_redeemed(inbox.engine, "KR-DASH0001", now)  # a replayed event
-    assert await offers.mark_redeemed(inbox.engine, "KR-DASH0003", now)
+    async with inbox.engine.begin() as conn:
+        assert await offers.mark_redeemed(conn, "kr-dash0001", now)
+        assert not await offers.mark_redeemed(conn, "KR-DASH0001", now)  # a repeated event
+        assert await offers.mark_redeemed(conn, "KR-DASH0003", now)
 
     numbers = await stats.dashboard(inbox.engine, days=14)
     assert numbers.offers == offers.OfferCounts(made=2, accepted=1, redeemed=1)
