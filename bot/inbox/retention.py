@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot import uploads
 from bot.conversations.clock import utc_now
 from bot.conversations.tables import conversations, messages
+from bot.customers.store import erase_email
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ async def erase(
             )
         else:
             ids = await _conversations_of(conn, (customer or "").strip())
+            # A remembered customer is erased with their transcripts (issue 20: known).
+            await erase_email(conn, (customer or "").strip())
         deleted = await _delete(conn, ids, upload_dir)
     if sender_id and not ids:
         photos = await asyncio.to_thread(uploads.delete_conversations, upload_dir, [sender_id])
