@@ -6,8 +6,8 @@ from typing import Any
 
 from rasa_sdk.events import EventType
 
-from actions.shops import Order
-from actions.texts import date_text, items_text, money_text
+from actions.shops import Order, shop
+from actions.texts import date_text, items_text, label, money_text
 from actions.topics import Request, Topic
 
 # The response that describes an order in each status.
@@ -41,8 +41,24 @@ def describe(order: Order, language: str) -> dict[str, Any]:
     }
 
 
+def next_steps(order: Order, language: str) -> list[dict[str, str]]:
+    """Buttons for what the shop's rules allow with this order now: a return, a cancellation."""
+    backend, buttons = shop(), []
+    if backend.return_blocker(order) is None:
+        buttons.append(("return_request", "return_request"))
+    if order.status in backend.cancellable:
+        buttons.append(("cancel_order", "cancel_order"))
+    return [
+        {"title": label(name, language), "payload": f'/{intent}{{"order_id":"{order.id}"}}'}
+        for name, intent in buttons
+    ]
+
+
 async def tell_status(request: Request) -> list[EventType]:
-    request.dispatcher.utter_message(**describe(request.order, request.language))
+    request.dispatcher.utter_message(
+        **describe(request.order, request.language),
+        buttons=next_steps(request.order, request.language),
+    )
     request.say("utter_anything_else")
     return []
 

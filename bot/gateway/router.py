@@ -16,6 +16,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversations import store
+from bot.gateway.consent import apply_consents, consent_line, with_known_customer
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa_client import RasaClient, RasaError
 from bot.inbox import ENGINE, agents_online, notify
@@ -24,6 +25,11 @@ from bot.policy import load_policy
 logger = logging.getLogger(__name__)
 
 WITH_AGENT = ("waiting", "assigned")
+# Keys of the custom messages the bot writes for the gateway only (issue 20 adds
+# consents, order updates, follow-ups and offers); the customer never sees them.
+MARKER_KEYS = (
+    "handoff", "ticket", "customer", "updates", "followup", "offer", "offer_accepted",
+)  # fmt: skip
 RATINGS = {"1", "2", "3", "4", "5"}
 
 
@@ -61,8 +67,9 @@ def ticket_line(reply: dict[str, Any]) -> store.NewMessage | None:
 
 
 def is_marker(reply: dict[str, Any]) -> bool:
-    """Whether a reply is for the gateway only (a handoff or ticket marker)."""
-    return bool(handoff_reason(reply)) or ticket_line(reply) is not None
+    """Whether a reply is for the gateway only (a custom message with a marker key)."""
+    custom = reply.get("custom")
+    return isinstance(custom, dict) and any(key in custom for key in MARKER_KEYS)
 
 
 def for_customer(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -71,11 +78,14 @@ def for_customer(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def transcript_line(reply: dict[str, Any]) -> store.NewMessage | None:
-    """How a reply of the bot is recorded: a ticket as a system line, a handoff not at all
-    (the inbox writes its own line when it queues the conversation)."""
+    """How a reply of the bot is recorded: a ticket or a consent as a system line, a
+    handoff not at all (the inbox writes its own line when it queues the conversation)."""
     if handoff_reason(reply):
         return None
-    return ticket_line(reply) or bot_line(reply)
+    line = ticket_line(reply) or consent_line(reply)
+    if line is None and is_marker(reply):
+        return None  # a marker nobody here writes a line for
+    return line or bot_line(reply)
 
 
 def bot_line(reply: dict[str, Any]) -> store.NewMessage:
@@ -162,7 +172,9 @@ class Router:
         metadata: dict[str, Any],
         conversation_id: int | None,
     ) -> Answer:
+        metadata = await with_known_customer(self.engine, sender, metadata)
         turn = await self.rasa.turn(sender, text, metadata)
+        await apply_consents(self.engine, sender, channel, turn.replies, turn.slots.get("language"))
         reasons = [reason for reason in map(handoff_reason, turn.replies) if reason]
         shown = for_customer(turn.replies)
         understood = store.NewMessage(

@@ -503,7 +503,8 @@ async def _set_slots(
 ) -> None:
     events = [
         {"event": "slot", "name": name, "value": value}
-        for name, value in (("email", email), ("language", language))
+        # The shop's signed token proves the email ("my orders" may list its orders).
+        for name, value in (("email", email), ("proven_email", email), ("language", language))
         if value
     ]
     if not events:

@@ -1,0 +1,83 @@
+"""The customer's consents the bot reports: "remember me" and "forget me" (issue 20).
+
+The bot marks them with a custom message `{"customer": {"remember": {"email",
+"name"}}}` or `{"customer": {"forget": true}}`; the gateway, which knows the
+chat, binds it to the customer's record or deletes the record (bot/customers),
+and writes a system line for agents. It also tells the bot who a remembered
+chat's customer is, with every message (`known_customer` metadata).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.conversations.store import NewMessage
+from bot.customers import store as customers
+from bot.nlu.patterns import normalise_email
+
+logger = logging.getLogger(__name__)
+
+
+def customer_marker(reply: dict[str, Any]) -> dict[str, Any] | None:
+    """The `customer` part of a consent marker, if the reply is one."""
+    custom = reply.get("custom")
+    marker = custom.get("customer") if isinstance(custom, dict) else None
+    return marker if isinstance(marker, dict) else None
+
+
+def consent_line(reply: dict[str, Any]) -> NewMessage | None:
+    """A consent marker as the system line agents read, if it is one."""
+    marker = customer_marker(reply)
+    if marker is None:
+        return None
+    if marker.get("forget"):
+        return NewMessage(
+            "system",
+            "Customer asked to be forgotten (their record and remembered chats are deleted)",
+            payload={"event": "customer_forget"},
+        )
+    return NewMessage(
+        "system", "Customer asked to be remembered", payload={"event": "customer_remember"}
+    )
+
+
+async def apply_consents(
+    engine: AsyncEngine,
+    sender: str,
+    channel: str,
+    replies: list[dict[str, Any]],
+    language: str | None,
+) -> None:
+    """Remembers or forgets the customer of this chat, as the bot's markers say."""
+    for marker in filter(None, map(customer_marker, replies)):
+        if marker.get("forget"):
+            forgotten = await customers.forget(engine, sender)
+            logger.info("Forget me on %s: %s", sender, "deleted" if forgotten else "nothing kept")
+            continue
+        remember = marker.get("remember")
+        remember = remember if isinstance(remember, dict) else {}
+        email = normalise_email(str(remember.get("email") or ""))
+        if not email:
+            logger.warning("A remember marker of %s had no valid email; ignored", sender)
+            continue
+        await customers.remember(
+            engine,
+            sender_id=sender,
+            channel=channel,
+            email=email,
+            name=str(remember.get("name") or ""),
+            language=language,
+        )
+
+
+async def with_known_customer(
+    engine: AsyncEngine, sender: str, metadata: dict[str, Any]
+) -> dict[str, Any]:
+    """The message's metadata, plus the remembered customer of this chat if there is one."""
+    customer = await customers.known(engine, sender)
+    if customer is None:
+        return metadata
+    return {**metadata, "known_customer": {"email": customer.email, "name": customer.name or ""}}
