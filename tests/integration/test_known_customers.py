@@ -70,6 +70,7 @@ def test_a_yes_remembers_the_customer_on_this_chat(stack: Stack, customer: Custo
     answer = verified(customer)
     assert "#10001" in texts(answer) and OFFER in texts(answer)
     assert button_payloads(answer)["Yes, remember me"] == "/affirm"
+    assert button_payloads(answer)["Don't remember me"] == "/deny"
     assert "Can I help with anything else?" not in texts(answer)  # one question at a time
     assert rows(stack, "SELECT * FROM customer_links WHERE sender_id = ?", customer.id) == []
 
