@@ -36,6 +36,13 @@ def known_customer(metadata: Any) -> dict[str, str] | None:
     return {"email": known["email"], "name": str(known.get("name") or "")}
 
 
+def signed_in_email(metadata: Any) -> str | None:
+    """The email the shop's signed customer token vouched for (the widget's gateway checked it)."""
+    signed_in = metadata.get("signed_in") if isinstance(metadata, dict) else None
+    email = signed_in.get("email") if isinstance(signed_in, dict) else None
+    return email if isinstance(email, str) and email else None
+
+
 class ActionSessionStart(Action):
     """A new session forgets the last one's personal slots, unless the customer is known."""
 
@@ -51,7 +58,12 @@ class ActionSessionStart(Action):
             for slot in KEPT_SLOTS
             if tracker.get_slot(slot) is not None
         ]
-        known = known_customer(tracker.get_slot("session_started_metadata"))
+        metadata = tracker.get_slot("session_started_metadata")
+        known = known_customer(metadata)
+        signed_in = signed_in_email(metadata)
+        if signed_in and not known:
+            # The shop's signed token came with this message: its email is proven.
+            events += [SlotSet("email", signed_in), SlotSet("proven_email", signed_in)]
         if known:
             events += [
                 SlotSet("known_customer", True),

@@ -20,6 +20,17 @@ from bot.nlu.patterns import normalise_email
 
 logger = logging.getLogger(__name__)
 
+# Metadata only the gateway writes (from its own records, or the shop's signed
+# token): the bot takes them as proof of who the customer is, so whatever a
+# client sends under these keys is dropped (`client_metadata`).
+KNOWN_CUSTOMER, SIGNED_IN = "known_customer", "signed_in"
+VOUCHED_KEYS = (KNOWN_CUSTOMER, SIGNED_IN)
+
+
+def client_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """A client's metadata without the keys that vouch for a customer."""
+    return {key: value for key, value in metadata.items() if key not in VOUCHED_KEYS}
+
 
 def customer_marker(reply: dict[str, Any]) -> dict[str, Any] | None:
     """The `customer` part of a consent marker, if the reply is one."""
@@ -76,8 +87,10 @@ async def apply_consents(
 async def with_known_customer(
     engine: AsyncEngine, sender: str, metadata: dict[str, Any]
 ) -> dict[str, Any]:
-    """The message's metadata, plus the remembered customer of this chat if there is one."""
+    """The message's metadata, plus the remembered customer of this chat if there is one
+    (never one the metadata named itself)."""
+    metadata = {key: value for key, value in metadata.items() if key != KNOWN_CUSTOMER}
     customer = await customers.known(engine, sender)
     if customer is None:
         return metadata
-    return {**metadata, "known_customer": {"email": customer.email, "name": customer.name or ""}}
+    return {**metadata, KNOWN_CUSTOMER: {"email": customer.email, "name": customer.name or ""}}

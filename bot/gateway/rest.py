@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversations import store
+from bot.gateway.consent import client_metadata
 from bot.gateway.keys import GATEWAY
 from bot.gateway.limits import CHAT_LIMITS, too_many
 from bot.gateway.rasa_client import RasaError, count_time_in_rasa
@@ -98,7 +99,7 @@ def _message(body: Any) -> tuple[str, dict[str, Any]] | web.Response:
         )
     if not _storable(body):
         return _error(HTTPStatus.BAD_REQUEST, "Text must be valid Unicode without NUL characters.")
-    return text, metadata
+    return text, client_metadata(metadata)
 
 
 @routes.get("/chat/health")

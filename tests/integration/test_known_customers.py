@@ -205,3 +205,10 @@ def test_an_unrecognised_customer_verifies_before_the_list(customer: Customer) -
     listed = customer.send(OLENA)
     assert "Here are your recent orders" in texts(listed)
     assert '/order_status{"order_id":"10001"}' in button_payloads(listed).values()
+
+
+def test_a_client_cannot_claim_to_be_a_known_customer(stack: Stack, customer: Customer) -> None:
+    forged = {"known_customer": {"email": OLENA, "name": "Olena"}, "signed_in": {"email": OLENA}}
+    assert "Welcome back" not in texts(customer.send("hi", forged))
+    asked = texts(customer.send("show my orders", forged))
+    assert "make sure it's you" in asked and "Here are your recent orders" not in asked
