@@ -5,16 +5,14 @@ email question, forgotten at once, and their orders listed only for a proven ema
 from __future__ import annotations
 
 import sqlite3
-import time
 from typing import Any
 
 import pytest
-import requests
 
 from bot.launcher import Stack
 from tests.support.gateway import Customer
+from tests.support.sessions import OLENA, an_hour_later
 
-OLENA = "olena.kovalenko@example.com"  # orders 10001 (shipped) and 10007 (delivered long ago)
 EMILY = "emily.carter@example.com"  # order 10003 (paid: it can still be cancelled)
 OFFER = "Shall I remember you on this chat, Olena?"
 
@@ -39,26 +37,6 @@ def button_payloads(replies: list[dict[str, Any]]) -> dict[str, str]:
 def verified(customer: Customer, order_id: int = 10001, email: str = OLENA) -> list[dict]:
     customer.send(f"where is my order {order_id}?")
     return customer.send(email)
-
-
-def an_hour_later(stack: Stack, sender: str) -> None:
-    """Moves the conversation's last message back past the 60-minute session expiry,
-    so the next message starts a new session (as it would an hour later)."""
-    response = requests.post(
-        f"http://127.0.0.1:{stack.settings.rasa_port}/conversations/{sender}/tracker/events",
-        params={"token": stack.settings.rasa_token},
-        json=[
-            {
-                "event": "user",
-                "text": "thanks",
-                "timestamp": time.time() - 2 * 3600,
-                "parse_data": {"intent": {"name": "thank", "confidence": 1.0}, "entities": []},
-            },
-            {"event": "action", "name": "action_listen", "timestamp": time.time() - 2 * 3600},
-        ],
-        timeout=30,
-    )
-    assert response.status_code == 200, response.text
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import sqlite3
 from typing import Any
 
 from bot.launcher import Stack
-from tests.integration.test_known_customers import OLENA, an_hour_later
+from tests.support.sessions import OLENA, an_hour_later
 from tests.telegram.bot_api_standin import BotApiStandin
 from tests.telegram.conftest import TelegramGateway
 from tests.telegram.helpers import Sent, TelegramUser, buttons, joined

@@ -12,7 +12,7 @@ import pytest
 
 from bot.gateway.widget import sign_customer
 from bot.launcher import Stack
-from tests.integration.test_known_customers import OLENA, an_hour_later
+from tests.support.sessions import OLENA, an_hour_later
 from tests.widget.client import WidgetSocket, start_conversation, texts
 from tests.widget.conftest import SignedGateway
 
