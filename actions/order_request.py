@@ -21,12 +21,14 @@ from rasa_sdk.events import ActionExecutionRejected, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.customers import offer_to_remember
 from actions.handoff import hand_off
 from actions.shops import NotFound, ShopUnavailable, TooManyAttempts, shop
 from actions.texts import items_text, label, language_of
 from actions.topics import (
     FREE_TEXT,
     YES_NO,
+    ProvenCustomer,
     Question,
     Request,
     Topic,
@@ -35,6 +37,7 @@ from actions.topics import (
     customer_just_spoke,
     latest_intent,
     latest_text,
+    proven_email,
     shop_down,
     verified_order,
 )
@@ -55,13 +58,16 @@ DEFAULT_TOPIC = "order_status"
 INTERRUPTIONS = {
     "stop", "human_handoff", "bot_not_helpful", "faq", "bot_challenge", "out_of_scope",
     "switch_language", "empty_message", "greet", "goodbye", "thank", "nlu_fallback",
+    "forget_me",
 }  # fmt: skip
 # Slots whose answer is free text ("the zip broke after a day", an address):
 # whatever the NLU made of it, only these interrupt.
 FREE_TEXT_SLOTS = {slot for slot, question in QUESTIONS.items() if question.kind == FREE_TEXT}
 FREE_TEXT_INTERRUPTIONS = {"stop", "human_handoff", "bot_not_helpful", "empty_message"}
 # Picking from buttons (items, a category): a question or a request to stop still interrupts.
-CHOICE_INTERRUPTIONS = FREE_TEXT_INTERRUPTIONS | {"faq", "bot_challenge", "switch_language"}
+CHOICE_INTERRUPTIONS = FREE_TEXT_INTERRUPTIONS | {
+    "faq", "bot_challenge", "switch_language", "forget_me",
+}  # fmt: skip
 # While one of these is asked, a message is its answer, not a new request
 # ("Faulty or damaged" as a return reason must not turn the return into a complaint).
 ANSWER_SLOTS = {slot for slot, question in QUESTIONS.items() if question.kind != YES_NO}
@@ -140,6 +146,8 @@ class ValidateOrderRequestForm(FormValidationAction):
         # always filled, so it is never asked).
         verify = ["topic", "order_id", "email"]
         topic = topic_of(tracker)
+        if topic.without_order and proven_email(tracker):
+            return []  # "my orders" of a recognised customer: no order to verify
         if not is_verified(tracker) or not topic.questions:
             return verify
         try:
@@ -279,7 +287,12 @@ class ValidateOrderRequestForm(FormValidationAction):
             logger.warning("Shop unavailable while verifying order %s", order_id)
             shop_down(dispatcher)
             return {"order_id": order_id, "email": email, "end_request": True}
-        return {"order_id": order_id, "email": email, "verified_order_id": order_id}
+        return {
+            "order_id": order_id,
+            "email": email,
+            "verified_order_id": order_id,
+            "proven_email": email,
+        }
 
     # --- Topic and its questions ------------------------------------------
 
@@ -357,18 +370,23 @@ class ActionCompleteRequest(Action):
             dispatcher.utter_message(response="utter_verification_locked")
             hand_off(dispatcher, "verification_failed")
             return [*done, SlotSet("order_id", None)]
+        language = language_of(tracker)
+        topic = topic_of(tracker)
+        email = proven_email(tracker)
+        if topic.without_order and email:
+            listed = await topic.without_order(ProvenCustomer(email, dispatcher, language))
+            return [*listed, *done, *await offer_to_remember(tracker, dispatcher)]
         if not is_verified(tracker):
             return done  # the form already said why (shop down, handed off, ...)
-        language = language_of(tracker)
         try:
             order = await verified_order(tracker)
         except (ShopUnavailable, NotFound):
             shop_down(dispatcher)
             return done
-        topic = topic_of(tracker)
         blocker = topic.blocker(order, language)
         if blocker:
             dispatcher.utter_message(response=blocker.response, **blocker.values)
-            return done
+            return [*done, *await offer_to_remember(tracker, dispatcher, order)]
         request = Request(order=order, tracker=tracker, dispatcher=dispatcher, language=language)
-        return [*await topic.complete(request), *done]
+        completed = await topic.complete(request)
+        return [*completed, *done, *await offer_to_remember(tracker, dispatcher, order)]

@@ -7,8 +7,8 @@ from typing import Any
 from rasa_sdk.events import EventType
 
 from actions.offers import offer_if_late
-from actions.shops import Order
-from actions.texts import date_text, items_text, money_text
+from actions.shops import Order, shop
+from actions.texts import date_text, items_text, label, money_text
 from actions.topics import Request, Topic
 from actions.updates import offer_updates
 
@@ -43,8 +43,24 @@ def describe(order: Order, language: str) -> dict[str, Any]:
     }
 
 
+def next_steps(order: Order, language: str) -> list[dict[str, str]]:
+    """Buttons for what the shop's rules allow with this order now: a return, a cancellation."""
+    backend, buttons = shop(), []
+    if backend.return_blocker(order) is None:
+        buttons.append(("return_request", "return_request"))
+    if order.status in backend.cancellable:
+        buttons.append(("cancel_order", "cancel_order"))
+    return [
+        {"title": label(name, language), "payload": f'/{intent}{{"order_id":"{order.id}"}}'}
+        for name, intent in buttons
+    ]
+
+
 async def tell_status(request: Request) -> list[EventType]:
-    request.dispatcher.utter_message(**describe(request.order, request.language))
+    request.dispatcher.utter_message(
+        **describe(request.order, request.language),
+        buttons=next_steps(request.order, request.language),
+    )
     offered = await offer_if_late(request)
     if offered:  # one question at a time: the offer, then nothing else
         return offered

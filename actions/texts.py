@@ -118,5 +118,24 @@ LABELS = {
 }
 
 
+# issue 20: an order's status on the "my orders" buttons.
+STATUS_LABELS = {
+    "pending_payment": {"en": "awaiting payment", "uk": "очікує оплати", "pl": "czeka na płatność", "cs": "čeká na platbu"},
+    "paid": {"en": "paid", "uk": "оплачене", "pl": "opłacone", "cs": "zaplacená"},
+    "packed": {"en": "packed", "uk": "спаковане", "pl": "spakowane", "cs": "zabalená"},
+    "shipped": {"en": "on its way", "uk": "в дорозі", "pl": "w drodze", "cs": "na cestě"},
+    "delivered": {"en": "delivered", "uk": "доставлене", "pl": "dostarczone", "cs": "doručená"},
+    "cancelled": {"en": "cancelled", "uk": "скасоване", "pl": "anulowane", "cs": "zrušená"},
+    "return_in_progress": {"en": "return in progress", "uk": "повернення триває", "pl": "zwrot w toku", "cs": "probíhá vrácení"},
+    "refunded": {"en": "refunded", "uk": "кошти повернено", "pl": "zwrócono pieniądze", "cs": "peníze vráceny"},
+}  # fmt: skip
+
+
+def status_label(status: str, language: str) -> str:
+    """How an order's status reads on a button; an unknown status as the shop calls it."""
+    names = STATUS_LABELS.get(status)
+    return (names.get(language) or names[DEFAULT_LANGUAGE]) if names else status
+
+
 def label(key: str, language: str) -> str:
     return LABELS[key].get(language) or LABELS[key][DEFAULT_LANGUAGE]

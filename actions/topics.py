@@ -80,6 +80,16 @@ class Turn:
         return await verified_order(self.tracker)
 
 
+@dataclass(frozen=True)
+class ProvenCustomer:
+    """A customer whose email is proven (a verified order, the shop's token, a known
+    customer): what a topic that needs no single order works with ("my orders")."""
+
+    email: str
+    dispatcher: CollectingDispatcher
+    language: str
+
+
 Extract = Callable[[Turn], Awaitable[dict[str, Any]]]
 Validate = Callable[[Any, Turn], Awaitable[dict[str, Any]]]
 
@@ -112,6 +122,8 @@ class Topic:
     on_request: Callable[[Turn], dict[str, Any]] | None = None
     # The question that confirms the change, naming it exactly.
     confirm_response: str = ""
+    # For a customer whose email is proven: done without verifying an order first.
+    without_order: Callable[[ProvenCustomer], Awaitable[list[EventType]]] | None = None
 
     @property
     def slots(self) -> tuple[str, ...]:
@@ -157,6 +169,11 @@ def customer_just_spoke(tracker: Tracker) -> bool:
         if event.get("event") == "user":
             return True
     return False
+
+
+def proven_email(tracker: Tracker) -> str | None:
+    """The email the customer proved in this session, if any (see the `proven_email` slot)."""
+    return tracker.get_slot("proven_email") or None
 
 
 async def verified_order(tracker: Tracker) -> Order:

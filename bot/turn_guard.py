@@ -9,7 +9,11 @@ do on its own:
 - its fail-safe tracker store answers a failed read with a fresh, empty
   tracker and a failed write with memory that no other process sees. Our
   stores report such failures here, and the channel replaces that turn's
-  context-less replies with an apology.
+  context-less replies with an apology;
+- a custom `action_session_start` that fails (the action server is down)
+  leaves a session that never started, so no rule matches the message and the
+  customer is "not understood". Rasa's own session start, which keeps no slot
+  (carry_over_slots_to_new_session is off), stands in for it then.
 
 The report also keeps the tracker the turn saved, so the channel can answer
 with how the message was understood (intent, confidence, slots) without the
@@ -25,7 +29,9 @@ from typing import Any
 
 import rasa.core.actions.action
 import rasa.core.lock_store
+from rasa.core.actions.action import ActionSessionStart, RemoteAction
 from rasa.core.processor import MessageProcessor
+from rasa.shared.core.constants import ACTION_SESSION_START_NAME
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.settings import Settings
@@ -84,3 +90,19 @@ async def _save_and_keep(self: MessageProcessor, tracker: DialogueStateTracker) 
 
 
 MessageProcessor.save_tracker = _save_and_keep  # type: ignore[method-assign]
+
+
+_remote_run = RemoteAction.run
+
+
+async def _run_or_start_plainly(self: RemoteAction, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return await _remote_run(self, *args, **kwargs)
+    except Exception:
+        if self.name() != ACTION_SESSION_START_NAME:
+            raise
+        logger.warning("action_session_start failed; started the session without any slot")
+        return await ActionSessionStart().run(*args, **kwargs)
+
+
+RemoteAction.run = _run_or_start_plainly  # type: ignore[method-assign]

@@ -144,6 +144,9 @@ class Discount:
     redeemed_at: datetime | None
 
 
+# How many of a customer's orders `orders_of` lists ("my orders").
+RECENT_ORDERS = 10
+
 # Why an order cannot be returned (None: it can).
 RETURN_EXISTS, RETURN_CANCELLED, RETURN_NOT_DELIVERED, RETURN_WINDOW_CLOSED = (
     "return_exists",
@@ -178,6 +181,13 @@ class ShopBackend(ABC):
         if not order.belongs_to(email):
             raise NotFound(f"order {number}")
         return order
+
+    @abstractmethod
+    async def orders_of(self, email: str) -> list[Order]:
+        """The orders placed with `email`, newest first (at most `RECENT_ORDERS`); [] if none.
+
+        Only for an email the customer has proven: it lists every order of it.
+        """
 
     def return_blocker(self, order: Order, now: datetime | None = None) -> str | None:
         """Why the order cannot be returned now (one of the RETURN_* codes), or None."""

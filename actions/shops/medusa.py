@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp
 
 from actions.shops.base import (
+    RECENT_ORDERS,
     Address,
     Discount,
     NotFound,
@@ -312,6 +313,17 @@ class MedusaShop(ShopBackend):
 
     async def get_order(self, number: int) -> Order:
         return parse_order(await self._raw_order(number))
+
+    async def orders_of(self, email: str) -> list[Order]:
+        # `q` searches the email among other fields, so the exact email is matched here.
+        data = await self._api.read(
+            "/admin/orders",
+            params={"q": email.strip(), "fields": ORDER_FIELDS, "limit": "50"},
+        )
+        found = [parse_order(raw) for raw in data.get("orders") or []]
+        mine = [order for order in found if order.belongs_to(email)]
+        # Display ids grow with time: the highest is the newest.
+        return sorted(mine, key=lambda order: order.id, reverse=True)[:RECENT_ORDERS]
 
     async def list_returns(self, order: Order) -> list[Return]:
         return parse_returns(await self._raw_by_ref(order.ref))

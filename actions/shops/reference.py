@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from actions.shops.base import (
+    RECENT_ORDERS,
     Address,
     Discount,
     Order,
@@ -124,6 +125,10 @@ class ReferenceShop(ShopBackend):
         return parse_order(
             await self._api.read(f"/api/orders/{int(number)}", params={"email": email})
         )
+
+    async def orders_of(self, email: str) -> list[Order]:
+        data = await self._api.read("/api/orders", params={"email": email})
+        return [parse_order(item) for item in data["orders"]][:RECENT_ORDERS]
 
     async def list_returns(self, order: Order) -> list[Return]:
         data = await self._api.read(f"/api/orders/{order.id}/returns")

@@ -47,7 +47,9 @@ logger = logging.getLogger(__name__)
 
 MAX_SENDER_LENGTH = 128
 MAX_MESSAGE_LENGTH = 20_000
-BUTTON_PAYLOAD = re.compile(r"^/[a-z_]+$")
+# A button's intent, optionally with an order number (issue 20: "my orders" buttons
+# continue into one order); any other entity a customer might type is not taken.
+BUTTON_PAYLOAD = re.compile(r'^/[a-z_]+(\{"order_id":"\d{1,12}"\})?$')
 EMPTY_MESSAGE_INTENT = "/empty_message"
 APOLOGY_RESPONSE = "utter_technical_problem"
 

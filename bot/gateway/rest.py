@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversations import store
 from bot.gateway.keys import GATEWAY
+from bot.gateway.known import client_metadata
 from bot.gateway.limits import CHAT_LIMITS, too_many
 from bot.gateway.rasa_client import RasaError, count_time_in_rasa
 from bot.gateway.tokens import conversation_token, new_conversation_id, token_is_valid
@@ -98,7 +99,7 @@ def _message(body: Any) -> tuple[str, dict[str, Any]] | web.Response:
         )
     if not _storable(body):
         return _error(HTTPStatus.BAD_REQUEST, "Text must be valid Unicode without NUL characters.")
-    return text, metadata
+    return text, client_metadata(metadata)
 
 
 @routes.get("/chat/health")

@@ -16,7 +16,9 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversations import store
-from bot.gateway import consents, offers
+from bot.gateway.chat import Chat
+from bot.gateway.known import with_known_customer
+from bot.gateway.markers import for_customer, handoff_reason, transcript
 from bot.gateway.outbox import Outbox
 from bot.gateway.rasa_client import RasaClient, RasaError
 from bot.inbox import ENGINE, agents_online, notify
@@ -25,76 +27,7 @@ from bot.policy import load_policy
 logger = logging.getLogger(__name__)
 
 WITH_AGENT = ("waiting", "assigned")
-# The keys of the custom messages the bot sends the gateway, never the customer.
-MARKER_KEYS = (
-    "handoff",
-    "ticket",
-    "customer",
-    "updates",
-    "followup",
-    "offer",
-    "offer_accepted",
-)
 RATINGS = {"1", "2", "3", "4", "5"}
-
-
-def handoff_reason(reply: dict[str, Any]) -> str | None:
-    """The reason of a handoff marker (a custom message from the bot), if it is one."""
-    custom = reply.get("custom")
-    if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):
-        return str(custom["handoff"].get("reason") or "other")
-    return None
-
-
-def ticket_line(reply: dict[str, Any]) -> store.NewMessage | None:
-    """A ticket marker (the complaint action opened a ticket) as a system line, if it is one."""
-    custom = reply.get("custom")
-    ticket = custom.get("ticket") if isinstance(custom, dict) else None
-    if not isinstance(ticket, dict):
-        return None
-    # Short strings only: the line is shown to agents and filtered on, nothing more.
-    ticket_id, order_id = str(ticket.get("id") or "?")[:64], str(ticket.get("order_id") or "")[:32]
-    store_name = "kramar" if ticket.get("store") == "kramar" else "shop"
-    category = str(ticket.get("category") or "other")[:32]
-    kept_by = "Kramar" if store_name == "kramar" else "the shop"
-    for_order = f" for order {order_id}" if order_id else ""
-    return store.NewMessage(
-        "system",
-        f"Complaint ticket {ticket_id} opened{for_order} (kept by {kept_by})",
-        payload={
-            "event": "ticket",
-            "ticket_id": ticket_id,
-            "store": store_name,
-            "category": category,
-            "order_id": order_id,
-        },
-    )
-
-
-def is_marker(reply: dict[str, Any]) -> bool:
-    """Whether a reply is for the gateway only (a custom message with a marker's key)."""
-    custom = reply.get("custom")
-    return isinstance(custom, dict) and any(key in custom for key in MARKER_KEYS)
-
-
-def for_customer(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The replies a customer sees: all but the markers."""
-    return [reply for reply in replies if not is_marker(reply)]
-
-
-def transcript_line(reply: dict[str, Any]) -> store.NewMessage | None:
-    """How a reply of the bot is recorded: a ticket or an offer as a system line, other
-    markers not at all (for a handoff the inbox writes its own line when it queues it)."""
-    line = ticket_line(reply) or offers.offer_line(reply)
-    if line is None and is_marker(reply):
-        return None
-    return line or bot_line(reply)
-
-
-def bot_line(reply: dict[str, Any]) -> store.NewMessage:
-    """A bot reply as a transcript line: its text, and buttons, image or custom data aside."""
-    payload = {k: v for k, v in reply.items() if k not in ("text", "recipient_id")}
-    return store.NewMessage("bot", str(reply.get("text") or ""), payload=payload or None)
 
 
 @dataclass(frozen=True)
@@ -175,14 +108,14 @@ class Router:
         metadata: dict[str, Any],
         conversation_id: int | None,
     ) -> Answer:
+        metadata = await with_known_customer(self.engine, sender, metadata)
         turn = await self.rasa.turn(sender, text, metadata)
         reasons = [reason for reason in map(handoff_reason, turn.replies) if reason]
         shown = for_customer(turn.replies)
         understood = store.NewMessage(
             "customer", text, intent=turn.intent, confidence=turn.confidence
         )
-        replies = [line for line in map(transcript_line, turn.replies) if line]
-        replies += await consents.apply(self.engine, sender, turn.replies)
+        replies = await transcript(self.engine, Chat(sender, channel, turn.slots), turn.replies)
         conversation_id, last = await store.record_messages(
             self.engine,
             sender_id=sender,
@@ -191,7 +124,6 @@ class Router:
             language=turn.slots.get("language"),
             conversation_id=conversation_id,
         )
-        await offers.record(self.engine, sender, turn.slots.get("email"), turn.replies)
         if reasons:
             announced = await self._hand_off(sender, channel, reasons[0], turn.slots)
             shown += announced.replies
@@ -228,7 +160,7 @@ class Router:
 
     async def _bot_says(self, sender: str, channel: str, replies: list[dict[str, Any]]) -> int:
         """Records the bot's replies in the transcript; the last one's id (0: none)."""
-        lines = [line for line in map(transcript_line, replies) if line]
+        lines = await transcript(self.engine, Chat(sender, channel), replies)
         if not lines:
             return 0
         _, last = await store.record_messages(

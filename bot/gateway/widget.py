@@ -53,6 +53,7 @@ from bot import uploads
 from bot.conversations import store
 from bot.conversations.models import Conversation
 from bot.gateway.keys import GATEWAY
+from bot.gateway.known import SIGNED_IN
 from bot.gateway.limits import CHAT_LIMITS, ChatLimits, retry_after, setup_limits, too_many
 from bot.gateway.rasa_client import RasaError
 from bot.gateway.router import WITH_AGENT, Router
@@ -495,14 +496,16 @@ async def _prepare(
             email = verify_customer(settings.signing_secret, token)
         except InvalidCustomerToken as bad:
             logger.warning("Ignored the customer token of %s: %s", sender, bad)
+    # A session that starts with this message keeps the token's email too (issue 20).
+    vouched = {SIGNED_IN: {"email": email}} if email else {}
     language = metadata.get("language")
     if language not in LANGUAGES:
         await _set_slots(router, sender, email=email)
-        return {}
+        return vouched
     # The page's language starts a conversation; the customer's own words steer it later.
     fresh = conversation is None or not conversation.language
     await _set_slots(router, sender, email=email, language=language if fresh else None)
-    return {"language": language}
+    return {"language": language, **vouched}
 
 
 async def _set_slots(
@@ -510,7 +513,8 @@ async def _set_slots(
 ) -> None:
     events = [
         {"event": "slot", "name": name, "value": value}
-        for name, value in (("email", email), ("language", language))
+        # The shop's signed token proves the email ("my orders" may list its orders).
+        for name, value in (("email", email), ("proven_email", email), ("language", language))
         if value
     ]
     if not events:

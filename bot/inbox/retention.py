@@ -15,6 +15,7 @@ from bot import uploads
 from bot.conversations.clock import utc_now
 from bot.conversations.tables import conversations, messages
 from bot.customers import links, offers
+from bot.customers.store import erase_email
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,12 @@ async def erase(
                 )
             )
         else:
-            ids = await _with_linked(conn, await _conversations_of(conn, (customer or "").strip()))
-            # issue 20: the goodwill offers made to this email go too.
-            offers_deleted = await offers.erase_email(conn, customer or "")
+            email = (customer or "").strip()
+            ids = await _with_linked(conn, await _conversations_of(conn, email))
+            # issue 20: the goodwill offers made to this email go too, and the
+            # customer's record with every chat where they were remembered.
+            offers_deleted = await offers.erase_email(conn, email)
+            await erase_email(conn, email)
         deleted = await _delete(conn, ids, upload_dir)
         if sender_id and not ids:  # codes of a chat without a transcript
             await links.forget_senders(conn, [sender_id])

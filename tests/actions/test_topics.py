@@ -24,6 +24,7 @@ def test_every_topic_module_is_found() -> None:
         "cancel",
         "address",
         "complaint",
+        "orders",
     }
     assert all(isinstance(topic, Topic) for topic in order_request.TOPICS.values())
 

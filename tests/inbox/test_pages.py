@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.conversations import store
-from bot.gateway.router import ticket_line
+from bot.gateway.markers import ticket_line
 from bot.inbox.config import InboxSettings
 from bot.inbox.keys import HTTP
 from bot.inbox.shop_client import fetch_order
@@ -75,8 +75,7 @@ async def test_a_ticket_kept_by_kramar_shows_in_the_transcript_and_beside_it(
         conversation = await handed_off_conversation(inbox)
         # As the gateway records the complaint action's marker; odd values come out as text.
         marker = {"ticket": {"id": "T-000012", "store": "kramar", "category": XSS, "order_id": XSS}}
-        line = ticket_line({"recipient_id": conversation.sender_id, "custom": marker})
-        assert line is not None
+        line = ticket_line(marker["ticket"])
         await store.record_messages(
             inbox.engine, sender_id=conversation.sender_id, channel="rest", lines=[line]
         )

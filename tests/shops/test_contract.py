@@ -95,6 +95,18 @@ async def test_ownership_needs_the_orders_own_email(
         await backend.find_order(seeded.number, other.email)
 
 
+async def test_a_customers_orders_are_listed_by_their_email(
+    backend: ShopBackend, shop_under_test: ShopUnderTest
+) -> None:
+    seeded = shop_under_test.orders["shipped"]
+    mine = await backend.orders_of(f" {seeded.email.upper()} ")
+    assert seeded.number in [order.id for order in mine]
+    assert all(order.belongs_to(seeded.email) for order in mine)
+    assert all(order.first_name for order in mine)
+    assert len({order.id for order in mine}) == len(mine)
+    assert await backend.orders_of("nobody-at-all@example.com") == []
+
+
 async def test_an_unknown_number_is_not_found(
     backend: ShopBackend, shop_under_test: ShopUnderTest
 ) -> None:

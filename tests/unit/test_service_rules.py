@@ -12,7 +12,7 @@ from actions.complaints import category_of, photo_of
 from actions.mood import is_upset
 from actions.returns import blocker, match_items
 from actions.shops import Address, Order, OrderItem
-from bot.gateway.router import handoff_reason
+from bot.gateway.markers import handoff_reason
 from bot.gateway.tokens import conversation_token, new_conversation_id, token_is_valid
 from bot.policy import load_policy, next_opening, support_open
 
