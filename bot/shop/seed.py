@@ -22,7 +22,8 @@ Fixed layout (tests and conversation stories rely on it):
 pending); 10009 was delivered 40 days ago and fully refunded. 10007 is past
 the 30-day return window. 10001, 10002 and 10003 belong to different customers.
 
-10011-10050 follow ``GENERATED_STATUS_PLAN`` (the same 10 statuses four times);
+10011-10090 follow ``GENERATED_STATUS_PLAN`` (the same 10 statuses eight times:
+enough for tests that each change an order of their own);
 their customers, items and dates are drawn from the seeded generator.
 Delivered orders alternate between recent (2-10 days ago, inside the 30-day
 return window) and old (60-400 days ago, outside it). Every status occurs at
@@ -383,7 +384,7 @@ GENERATED_STATUS_PLAN: tuple[str, ...] = (
     "cancelled",
     "return_in_progress",
     "refunded",
-) * 4
+) * 8
 
 
 @dataclass

@@ -8,7 +8,6 @@ on PostgreSQL too: the same `Stack` that `KRAMAR_MODE=production make run` start
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,10 +55,8 @@ def production(
         "REDIS_URL": infra.REDIS_TEST_URL,
         # Short, so a hung action server is noticed quickly in the tests.
         "ACTION_TIMEOUT_SECONDS": "5",
-        "RASA_TOKEN": secrets.token_urlsafe(16),
-        "SHOP_API_KEY": secrets.token_urlsafe(16),
-        "GATEWAY_SECRET": secrets.token_urlsafe(32),
-        "INBOX_SESSION_KEY": GENERATED_SECRETS["INBOX_SESSION_KEY"](),
+        # Fresh secrets, as `make run` generates them into .env.
+        **{name: generate() for name, generate in GENERATED_SECRETS.items()},
     }
     env.pop("SHOP_URL", None)
     with running_stack(env, workdir) as running:

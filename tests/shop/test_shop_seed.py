@@ -47,7 +47,7 @@ def test_dates_move_with_today_but_nothing_else_does() -> None:
 def test_ids_statuses_and_fixed_layout() -> None:
     data = build_seed(TODAY)
     by_id = {order["id"]: order for order in data.orders}
-    assert sorted(by_id) == list(range(10001, 10051))
+    assert sorted(by_id) == list(range(10001, 10091))
     counts = Counter(order["status"] for order in data.orders)
     assert set(counts) == set(ORDER_STATUSES)
     assert min(counts.values()) >= 3, counts
@@ -117,8 +117,8 @@ async def test_seeding_two_databases_gives_identical_orders(tmp_path: Path) -> N
             await create_tables(engine)
             assert await seed_if_empty(engine, today=TODAY, label_base_url=SHOP_URL)
             assert not await seed_if_empty(engine, today=TODAY, label_base_url=SHOP_URL)
-            assert await repository.count_orders(engine) == 50
-            orders.append([await repository.get_order(engine, i) for i in range(10001, 10051)])
+            assert await repository.count_orders(engine) == 90
+            orders.append([await repository.get_order(engine, i) for i in range(10001, 10091)])
         finally:
             await engine.dispose()
     assert orders[0] == orders[1]

@@ -7,6 +7,10 @@ from typing import Any
 
 import requests
 
+from bot.shop.seed import GENERATED_STATUS_PLAN
+
+FIRST_GENERATED = 10011  # 10001-10010 are the fixed orders the docs and tests name
+
 
 class ShopApi:
     def __init__(self, url: str, api_key: str) -> None:
@@ -24,7 +28,7 @@ class ShopApi:
     def take(self, status: str, *, delivered_within_days: int | None = None) -> dict[str, Any]:
         """A seeded order in `status` that no other test has taken (tests change orders)."""
         now = datetime.now(timezone.utc)
-        for order_id in range(10011, 10051):
+        for order_id in range(FIRST_GENERATED, FIRST_GENERATED + len(GENERATED_STATUS_PLAN)):
             if order_id in self._taken:
                 continue
             order = self.order(order_id)
