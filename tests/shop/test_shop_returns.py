@@ -18,8 +18,8 @@ SOCKS_AND_MUG = {
     "items": [{"sku": "KR-SOCKS-3P", "quantity": 2}, {"sku": "KR-MUG-350", "quantity": 1}],
     "reason": "Changed my mind",
 }
-# The seed holds ten returns, so the first new one is R-000011.
-FIRST_NEW_RETURN = "R-000011"
+# The seed holds eighteen returns, so the first new one is R-000019.
+FIRST_NEW_RETURN = "R-000019"
 
 
 def parse_time(value: str) -> datetime:
