@@ -4,14 +4,15 @@ the inbox needs. Plain async functions over an AsyncEngine, no HTTP here."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Row
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 
@@ -33,6 +34,9 @@ class ConversationNotFound(LookupError):
         super().__init__(f"Conversation {reference} was not found")
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
 HANDED_OFF = ("waiting", "assigned")
 MAX_COMMENT_LENGTH = 2000
 UNKNOWN_CHANNEL = "unknown"
@@ -45,6 +49,29 @@ async def unwrapped(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     COMMIT around every look-up and write of every turn)."""
     async with engine.connect() as conn:
         yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def retried_on_disconnect(call: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Runs `call` again, once, when it met a connection that PostgreSQL dropped.
+
+    The pool hands out connections without pinging them first (that cost a
+    round trip, a BEGIN and a ROLLBACK per use). After a restart the first
+    statement fails on a dead connection before reaching PostgreSQL; SQLAlchemy
+    then renews every pooled connection, so the second try is on a fresh one.
+    Only for reads and single-statement writes.
+    """
+
+    @functools.wraps(call)
+    async def once_more(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await call(*args, **kwargs)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            log.warning("The transcript's connection was dropped (%s); trying again", error.orig)
+            return await call(*args, **kwargs)
+
+    return once_more
 
 
 # ---------------------------------------------------------------- the gateway's calls
@@ -106,6 +133,7 @@ class NewMessage:
     confidence: float | None = None
 
 
+@retried_on_disconnect
 async def record_messages(
     engine: AsyncEngine,
     *,
@@ -223,6 +251,7 @@ async def open_handoff(
     return await get_conversation(engine, conversation_id)
 
 
+@retried_on_disconnect
 async def conversation_by_sender(engine: AsyncEngine, sender_id: str) -> Conversation | None:
     async with unwrapped(engine) as conn:
         row = (
@@ -283,6 +312,7 @@ async def set_rating(
 # ---------------------------------------------------------------- reads for the inbox
 
 
+@retried_on_disconnect
 async def find_conversation(engine: AsyncEngine, conversation_id: int) -> Conversation | None:
     async with unwrapped(engine) as conn:
         row = (
@@ -298,6 +328,7 @@ async def get_conversation(engine: AsyncEngine, conversation_id: int) -> Convers
     return found
 
 
+@retried_on_disconnect
 async def list_messages(
     engine: AsyncEngine, conversation_id: int, *, after_id: int = 0
 ) -> list[Message]:
