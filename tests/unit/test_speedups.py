@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import jsonschema
 import pytest
 import rasa.shared.utils.common
@@ -11,7 +13,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 from rasa.utils.endpoints import EndpointConfig
 
-import bot.speedups  # noqa: F401
+import bot.speedups
 
 
 def remote_action() -> RemoteAction:
@@ -85,3 +87,20 @@ async def test_endpoint_calls_share_connections_and_survive_a_server_restart() -
         assert await endpoint.request(json={}, method="post") == {"ok": 3}
     finally:
         await server.close()
+
+
+def test_an_action_call_body_is_the_json_rasa_would_send() -> None:
+    domain = {"responses": {"utter_hi": [{"text": 'Привіт "ü"', "condition": []}]}, "n": 1.5}
+    body = {"next_action": "action_x", "tracker": {"events": [None, True]}, "domain": domain}
+    assert bot.speedups.action_call_json(body) == json.dumps(body)
+    domain["responses"]["utter_hi"][0]["text"] = "changed in place"  # not done by Rasa
+    body["tracker"] = {"events": []}
+    sent = json.loads(bot.speedups.action_call_json(body))
+    assert sent["tracker"] == {"events": []}  # the call's own part is fresh every time
+    new_model = {"responses": {}}
+    assert json.loads(bot.speedups.action_call_json({**body, "domain": new_model})) == {
+        **body,
+        "domain": new_model,
+    }
+    for other in ({}, {"domain": domain}, {"domain": domain, "x": 1}, [1], "text"):
+        assert bot.speedups.action_call_json(other) == json.dumps(other)
