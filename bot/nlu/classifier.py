@@ -144,7 +144,7 @@ def tfidf(vectorizer: TfidfVectorizer, texts: list[str]) -> scipy.sparse.csr_mat
 
     scikit-learn 1.1 checks on every call that the vectorizer is fitted (a scan
     of its attributes) and that its idf is, by rebuilding the idf vector from
-    its diagonal matrix: a quarter of the NLU's time in a Rasa replica under
+    its diagonal matrix: an eighth of the NLU's time in a Rasa replica under
     load. A loaded model is fitted once and for all. Private scikit-learn
     names: tests/unit/test_classifier.py compares the result with `transform`.
     """
