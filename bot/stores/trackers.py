@@ -85,10 +85,10 @@ class PostgresTrackerStore(SQLTrackerStore):
         # a COMMIT or ROLLBACK, two more round trips for PostgreSQL to serve per call.
         # Set on the engine, not per connection: that would SET the isolation level
         # back after every use, a round trip again.
-        engine_url = self.engine.url
-        self.engine.dispose()
+        rasas_engine: sa.engine.Engine = self.engine  # type: ignore[has-type]
+        rasas_engine.dispose()
         self.engine = sa.create_engine(
-            engine_url, isolation_level="AUTOCOMMIT", **create_engine_kwargs(engine_url)
+            rasas_engine.url, isolation_level="AUTOCOMMIT", **create_engine_kwargs(rasas_engine.url)
         )
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
