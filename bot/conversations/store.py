@@ -58,7 +58,9 @@ def retried_on_disconnect(call: Callable[P, Awaitable[T]]) -> Callable[P, Awaita
     round trip, a BEGIN and a ROLLBACK per use). After a restart the first
     statement fails on a dead connection before reaching PostgreSQL; SQLAlchemy
     then renews every pooled connection, so the second try is on a fresh one.
-    Only for reads and single-statement writes.
+    Only for reads and single-statement writes. A write whose connection
+    drops after PostgreSQL committed it but before the answer came back would
+    be written twice; a restart's dead connections fail before that point.
     """
 
     @functools.wraps(call)

@@ -31,7 +31,7 @@ def create_engine(url: str) -> AsyncEngine:
         # checkout, three round trips around each statement of a turn. A connection
         # a restart dropped fails once instead; SQLAlchemy then renews the whole
         # pool, and the transcript's calls retry once (bot.conversations.store).
-        return create_async_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
+        return create_async_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_SIZE // 2)
     _ensure_sqlite_folder(url)
     # A generous busy timeout: concurrent writers wait instead of failing.
     engine = create_async_engine(url, connect_args={"timeout": 30})
