@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import and_, bindparam, cast, func, or_, select, union_all, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -156,7 +157,9 @@ async def record_messages(
         if line.direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {line!r}")
     now = utc_now()
-    if conversation_id is None:
+    if conversation_id is None and engine.dialect.name == "postgresql":
+        conversation_id = await _created_conversation(engine, sender_id, channel, now)
+    elif conversation_id is None:
         conversation_id = await _ensure_conversation(engine, sender_id, channel, now)
     if engine.dialect.name == "postgresql":
         # One statement, atomic by itself: no BEGIN and COMMIT round trips.
@@ -423,6 +426,26 @@ async def insert_system_message(
             created_at=now,
         )
     )
+
+
+async def _created_conversation(engine: AsyncEngine, sender_id: str, channel: str, now: Any) -> int:
+    """PostgreSQL: creates the conversation in one statement, for a turn whose caller
+    found none (its first message: `_ensure_conversation` took a look-up, a BEGIN, an
+    INSERT and a COMMIT). If it exists after all, its id."""
+    create = (
+        postgresql.insert(conversations)
+        .values(sender_id=sender_id, channel=channel, state="bot", created_at=now)
+        .values(last_message_at=now)
+        .on_conflict_do_nothing(index_elements=[conversations.c.sender_id])
+        .returning(conversations.c.id)
+    )
+    async with unwrapped(engine) as conn:
+        created = await conn.scalar(create)
+        if created is None:
+            created = await conn.scalar(
+                select(conversations.c.id).where(conversations.c.sender_id == sender_id)
+            )
+    return int(created)
 
 
 async def _ensure_conversation(engine: AsyncEngine, sender_id: str, channel: str, now: Any) -> int:

@@ -41,8 +41,13 @@ async def test_a_turn_is_written_in_order_and_answers_its_last_id(engine: AsyncE
         conversation_id=conversation_id,
     )
     assert again == conversation_id and later > last
+    # A caller that did not know the conversation (a hand-off's announcement) finds it.
+    same, _ = await store.record_messages(
+        engine, sender_id="pg-turn", channel="rest", lines=[store.NewMessage("bot", "Hi!")]
+    )
+    assert same == conversation_id
     written = await store.list_messages(engine, conversation_id)
-    assert [m.text for m in written] == [line.text for line in lines] + ["a@b.cz"]
+    assert [m.text for m in written] == [line.text for line in lines] + ["a@b.cz", "Hi!"]
     assert written[2].id == last
     assert written[0].intent == "order_status" and written[1].payload == lines[1].payload
     conversation = await store.conversation_by_sender(engine, "pg-turn")
