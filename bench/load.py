@@ -41,7 +41,10 @@ level every conversation's tracker is read back
 (`GET /conversations/<sender>/tracker`) and every message sent must be a
 `user` event there, in order; the rest count as lost. The peak VmRSS (and
 Pss, which splits shared pages) of every process of the system, Sanic
-workers included, is sampled every 2 s from /proc.
+workers included, is sampled every 2 s from /proc. So is every process's CPU
+time before and after each round; in production mode the PostgreSQL and Redis
+servers it uses count apart from the rest of the machine (with all their
+processes, ended connections' included) when they run on this machine.
 
 The profile plays one read-only conversation `--profile-repeats` times with
 no other load and splits each turn's median time into NLU alone (the same
@@ -113,7 +116,9 @@ SLOWEST = 10  # slowest turns kept in the JSON per level
 MEMORY_EVERY = 2.0  # seconds between RSS samples
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 LOAD_GENERATOR = "load generator (this script)"
-REST_OF_MACHINE = "rest of the machine (PostgreSQL, Redis, ...)"
+REST_OF_MACHINE = "rest of the machine"
+POSTGRES_SERVER = "PostgreSQL server (all its databases)"
+REDIS_SERVER = "Redis server"
 TARGET_USERS_ERRORS = 50
 TARGET_USERS_P95 = 20
 TARGET_THROUGHPUT = 2  # × plain Rasa's msg/s at TARGET_USERS_P95 (issue 17)
@@ -835,13 +840,51 @@ def system_processes(roots: Sequence[int]) -> list[tuple[int, str, str]]:
     return found
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User plus system CPU time a process has used so far."""
+def cpu_seconds(pid: int, reaped_children: bool = False) -> float | None:
+    """User plus system CPU time a process has used so far (and its children that ended)."""
     stat = read_proc(pid, "stat")
     if ")" not in stat:
         return None
     fields = stat.rsplit(")", 1)[1].split()  # the command name may hold spaces
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / CLOCK_TICKS
+
+
+def server_cpu_seconds(pid: int) -> float | None:
+    """A server's CPU time so far with all its processes: PostgreSQL starts one per
+    connection, and the ones that ended count in the postmaster's children's time."""
+    own = cpu_seconds(pid, reaped_children=True)
+    if own is None:
+        return None
+    return own + sum(cpu_seconds(child) or 0.0 for child in children_by_parent().get(pid, []))
+
+
+def server_pids(args: argparse.Namespace) -> dict[str, int]:
+    """The PostgreSQL postmaster and the Redis server production mode uses, when found:
+    their CPU is counted apart from the rest of the machine."""
+    if args.mode != "production":
+        return {}
+    import psycopg2
+    import redis
+
+    pids: dict[str, int] = {}
+    with contextlib.suppress(psycopg2.Error, ValueError):
+        admin = psycopg2.connect(f"{args.postgres_url.rstrip('/')}/postgres", connect_timeout=5)
+        with contextlib.closing(admin), admin.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+        match = re.search(r"^PPid:\s+(\d+)", read_proc(backend, "status"), re.M)
+        if match:  # a backend's parent is the postmaster (when it runs on this machine)
+            pids[POSTGRES_SERVER] = int(match.group(1))
+    with contextlib.suppress(redis.RedisError, KeyError, ValueError):
+        client = redis.Redis.from_url(args.redis_url)
+        with contextlib.closing(client):
+            pid = int(client.info("server")["process_id"])
+        if read_proc(pid, "stat"):
+            pids[REDIS_SERVER] = pid
+    return pids
 
 
 def machine_busy_seconds() -> float:
@@ -860,12 +903,16 @@ class CpuSnapshot:
     processes: dict[int, tuple[str, float]]  # pid -> (command, CPU seconds)
 
     @classmethod
-    def take(cls, roots: Sequence[int]) -> CpuSnapshot:
+    def take(cls, roots: Sequence[int], servers: dict[str, int] | None = None) -> CpuSnapshot:
         processes = {}
         for pid, _role, command in system_processes(roots):
             used = cpu_seconds(pid)
             if used is not None:
                 processes[pid] = (command, used)
+        for name, pid in (servers or {}).items():
+            used = server_cpu_seconds(pid)
+            if used is not None:
+                processes[pid] = (name, used)
         times = os.times()
         return cls(time.monotonic(), machine_busy_seconds(), times.user + times.system, processes)
 
@@ -1186,6 +1233,7 @@ async def measure(targets: Sequence[Target], args: argparse.Namespace) -> list[S
     profiles: dict[str, tuple[list[ProfileTurn], float | None]] = {}
     paths: dict[str, dict[str, Any]] = {}
     longs: dict[str, dict[str, Any]] = {}
+    servers = server_pids(args)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         sampling = [asyncio.create_task(sampler.run()) for sampler in samplers.values()]
         try:
@@ -1200,9 +1248,9 @@ async def measure(targets: Sequence[Target], args: argparse.Namespace) -> list[S
                 seconds = args.seconds / args.rounds
                 for target in rounds_in_turn(targets, args.rounds):
                     print(f"  {target.name}: {users} users, {seconds:g} s...", flush=True)
-                    before = CpuSnapshot.take(target.root_pids())
+                    before = CpuSnapshot.take(target.root_pids(), servers)
                     part = await run_level(session, target, users, seconds, args.think)
-                    cpu[target.name].add(CpuSnapshot.take(target.root_pids()), before)
+                    cpu[target.name].add(CpuSnapshot.take(target.root_pids(), servers), before)
                     runs[target.name].extend(part)
                     rounds[target.name].append(round_figures(part))
                 for target in targets:

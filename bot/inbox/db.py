@@ -17,13 +17,21 @@ ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Alembic runs on blocking drivers; the app on their asyncio twins.
 _SYNC_DRIVERS = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql+psycopg2"}
+# Connections kept open: every turn at once (50 customers) checks one out for a
+# look-up and again for the write. With SQLAlchemy's default of 5, the ones
+# beyond were opened and closed again turn after turn (a PostgreSQL backend
+# started each time).
+POOL_SIZE = 20
 
 
 def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        # pre_ping: a restarted PostgreSQL should cost one retry, not a 500.
-        return create_async_engine(url, pool_pre_ping=True)
+        # No pre-ping: with asyncpg it cost a ping, a BEGIN and a ROLLBACK on every
+        # checkout, three round trips around each statement of a turn. A connection
+        # a restart dropped fails once instead; SQLAlchemy then renews the whole
+        # pool, and the transcript's calls retry once (bot.conversations.store).
+        return create_async_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_SIZE // 2)
     _ensure_sqlite_folder(url)
     # A generous busy timeout: concurrent writers wait instead of failing.
     engine = create_async_engine(url, connect_args={"timeout": 30})

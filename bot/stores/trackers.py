@@ -39,7 +39,8 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 import sqlalchemy.exc
-from rasa.core.tracker_store import SQLTrackerStore
+import sqlalchemy.orm
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -79,6 +80,17 @@ class PostgresTrackerStore(SQLTrackerStore):
             password=url.password,
             **kwargs,
         )
+        # Each read and each save is one statement (a long conversation's read two,
+        # both only reading): without autocommit psycopg2 wrapped each in a BEGIN and
+        # a COMMIT or ROLLBACK, two more round trips for PostgreSQL to serve per call.
+        # Set on the engine, not per connection: that would SET the isolation level
+        # back after every use, a round trip again.
+        rasas_engine: sa.engine.Engine = self.engine  # type: ignore[has-type]
+        rasas_engine.dispose()
+        self.engine = sa.create_engine(
+            rasas_engine.url, isolation_level="AUTOCOMMIT", **create_engine_kwargs(rasas_engine.url)
+        )
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
@@ -180,7 +192,9 @@ class PostgresTrackerStore(SQLTrackerStore):
 
     def _insert_new_events(self, tracker: DialogueStateTracker) -> None:
         table = self.SQLEvent.__table__
-        with self.engine.begin() as connection:
+        # One multi-row INSERT, atomic by itself; the conversation lock keeps the
+        # count (when there is one) and the insert from racing another turn.
+        with self.engine.connect() as connection:
             stored = getattr(tracker, STORED_EVENTS, None)
             if stored is None:  # a tracker made elsewhere (a new one, a copy): count them
                 count = sa.select(sa.func.count()).where(

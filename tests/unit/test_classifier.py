@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.classifier import LinearIntentClassifier, LinearModel, Prediction, pick_prediction
+from bot.nlu.classifier import (
+    LinearIntentClassifier,
+    LinearModel,
+    Prediction,
+    pick_prediction,
+    tfidf,
+)
 from bot.nlu.text import mask_identifiers, normalise, sentences
 
 TRAINING = {
@@ -153,3 +159,17 @@ def test_the_same_data_gives_the_same_model() -> None:
     )
     texts = ["where is my parcel", "I want to return it", "hello"]
     assert stored.probabilities(texts) == pytest.approx(first.probabilities(texts), abs=1e-6)
+
+
+def test_features_are_what_scikit_learn_s_transform_gives() -> None:
+    # bot.nlu.classifier.tfidf skips transform's per-call checks, not its arithmetic.
+    model = fitted()
+    stored = LinearModel.from_arrays(
+        model.arrays(), model.vocabularies(), model.labels, model.scale, False
+    )
+    texts = [normalise(t) for t in ["Where is MY parcel??", "хочу повернути", "", "zzz qqq", "a"]]
+    for fitted_or_loaded in (model, stored):
+        for vectorizer in fitted_or_loaded.vectorizers.values():
+            ours, theirs = tfidf(vectorizer, texts), vectorizer.transform(texts)
+            assert ours.dtype == theirs.dtype
+            np.testing.assert_array_equal(ours.toarray(), theirs.toarray())

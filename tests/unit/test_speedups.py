@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import dask
 import jsonschema
 import pytest
 import rasa.shared.utils.common
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from rasa.core.actions.action import RemoteAction
+from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, SchemaNode
+from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 from rasa.utils.endpoints import EndpointConfig
 
-import bot.speedups  # noqa: F401
+import bot.speedups
 
 
 def remote_action() -> RemoteAction:
@@ -85,3 +92,67 @@ async def test_endpoint_calls_share_connections_and_survive_a_server_restart() -
         assert await endpoint.request(json={}, method="post") == {"ok": 3}
     finally:
         await server.close()
+
+
+def test_an_action_call_body_is_the_json_rasa_would_send() -> None:
+    domain = {"responses": {"utter_hi": [{"text": 'Привіт "ü"', "condition": []}]}, "n": 1.5}
+    body = {"next_action": "action_x", "tracker": {"events": [None, True]}, "domain": domain}
+    assert bot.speedups.action_call_json(body) == json.dumps(body)
+    domain["responses"]["utter_hi"][0]["text"] = "changed in place"  # not done by Rasa
+    body["tracker"] = {"events": []}
+    sent = json.loads(bot.speedups.action_call_json(body))
+    assert sent["tracker"] == {"events": []}  # the call's own part is fresh every time
+    new_model = {"responses": {}}
+    assert json.loads(bot.speedups.action_call_json({**body, "domain": new_model})) == {
+        **body,
+        "domain": new_model,
+    }
+    for other in ({}, {"domain": domain}, {"domain": domain, "x": 1}, [1], "text"):
+        assert bot.speedups.action_call_json(other) == json.dumps(other)
+
+
+class Adder(GraphComponent):
+    """A graph node that adds what it is given: enough to tell one run order from another."""
+
+    @classmethod
+    def create(cls, config: dict, *args: object, **kwargs: object) -> Adder:
+        return cls(config)
+
+    def __init__(self, config: dict) -> None:
+        self.step = config["step"]
+
+    def add(self, **given: int) -> int:
+        return sum(given.values()) + self.step
+
+
+def graph_runner(tmp_path: Path) -> DaskGraphRunner:
+    def node(step: int, **needs: str) -> SchemaNode:
+        return SchemaNode(needs, Adder, "create", "add", {"step": step}, eager=False)
+
+    schema = GraphSchema(
+        {
+            "first": node(1, a="message"),
+            "second": node(10, a="first"),
+            "third": node(100, a="first", b="second"),
+            "unused": node(1000, a="message"),
+        }
+    )
+    storage = LocalModelStorage(tmp_path)
+    return DaskGraphRunner(schema, storage, ExecutionContext(schema, "test"))
+
+
+def test_the_graph_runs_as_under_dask(tmp_path: Path) -> None:
+    assert DaskGraphRunner.run is bot.speedups.run_graph
+    runner = graph_runner(tmp_path)
+    inputs = {"message": 5}
+    for targets in (["third"], ["second", "first"], ["unused", "third"]):
+        ours = runner.run(inputs, targets)
+        with_dask = dict(dask.get(_dask_graph(runner, inputs, targets), targets))
+        assert ours == with_dask and list(ours) == targets
+    assert runner.run(inputs, ["third"]) == {"third": (5 + 1) + (5 + 1 + 10) + 100}
+
+
+def _dask_graph(runner: DaskGraphRunner, inputs: dict, targets: list[str]) -> dict:
+    graph = runner._build_dask_graph(runner._graph_schema.minimal_graph_schema(targets))
+    runner._add_inputs_to_graph(inputs, graph)
+    return graph
