@@ -33,37 +33,17 @@ from bot.gateway.keys import GATEWAY
 from bot.gateway.known import client_metadata
 from bot.gateway.limits import CHAT_LIMITS, too_many
 from bot.gateway.rasa_client import RasaError, count_time_in_rasa
-from bot.gateway.tokens import conversation_token, new_conversation_id, token_is_valid
+from bot.gateway.responses import error_response, proven_conversation, unauthorised
+from bot.gateway.tokens import conversation_token, new_conversation_id
 
 logger = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 MAX_TEXT = 5000
 MAX_METADATA = 4096  # characters of JSON: it travels with the message into Rasa's tracker
-MAX_SENDER = 128
 MAX_MESSAGE_ID = 2**63 - 1  # the database's largest id; larger ones overflow its integers
 MAX_WAIT_SECONDS = 25.0
 OPENAPI = Path(__file__).with_name("openapi.yaml")
-
-
-def _error(status: HTTPStatus, message: str) -> web.Response:
-    return web.json_response(
-        {"error": status.phrase.lower().replace(" ", "_"), "message": message}, status=status
-    )
-
-
-def _authorised(request: web.Request) -> str | web.Response:
-    """The conversation id if the request holds its token, else an error response."""
-    conversation_id = request.match_info["conversation_id"]
-    header = request.headers.get("Authorization", "")
-    token = header.removeprefix("Bearer ").strip()
-    if (
-        not token
-        or len(conversation_id) > MAX_SENDER
-        or not token_is_valid(request.app[GATEWAY].secret, conversation_id, token)
-    ):
-        return _error(HTTPStatus.UNAUTHORIZED, "This conversation needs its token.")
-    return conversation_id
 
 
 def _storable(value: Any) -> bool:
@@ -81,24 +61,26 @@ def _message(body: Any) -> tuple[str, dict[str, Any]] | web.Response:
     """The text and metadata of a message body, or the error response saying what is wrong."""
     shape = 'The body must be {"text": "...", "metadata": {...}} (metadata optional).'
     if not isinstance(body, dict) or not isinstance(body.get("text"), str):
-        return _error(HTTPStatus.BAD_REQUEST, shape)
+        return error_response(HTTPStatus.BAD_REQUEST, shape)
     unknown = sorted(set(body) - {"text", "metadata"})
     if unknown:
-        return _error(HTTPStatus.BAD_REQUEST, f"Unknown field {unknown[0][:40]!r}. {shape}")
+        return error_response(HTTPStatus.BAD_REQUEST, f"Unknown field {unknown[0][:40]!r}. {shape}")
     text, metadata = body["text"], body.get("metadata", {})
     if not isinstance(metadata, dict):
-        return _error(HTTPStatus.BAD_REQUEST, '"metadata" must be an object.')
+        return error_response(HTTPStatus.BAD_REQUEST, '"metadata" must be an object.')
     if len(text) > MAX_TEXT:
-        return _error(
+        return error_response(
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"A message holds at most {MAX_TEXT} characters."
         )
     if len(json.dumps(metadata)) > MAX_METADATA:
-        return _error(
+        return error_response(
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
             f"Metadata holds at most {MAX_METADATA} characters of JSON.",
         )
     if not _storable(body):
-        return _error(HTTPStatus.BAD_REQUEST, "Text must be valid Unicode without NUL characters.")
+        return error_response(
+            HTTPStatus.BAD_REQUEST, "Text must be valid Unicode without NUL characters."
+        )
     return text, client_metadata(metadata)
 
 
@@ -130,13 +112,13 @@ async def start(request: web.Request) -> web.Response:
 
 @routes.post("/chat/conversations/{conversation_id}/messages")
 async def send(request: web.Request) -> web.Response:
-    conversation_id = _authorised(request)
-    if isinstance(conversation_id, web.Response):
-        return conversation_id
+    conversation_id = proven_conversation(request)
+    if conversation_id is None:
+        return unauthorised()
     try:
         body: Any = await request.json()
     except ValueError:  # not JSON, or not UTF-8
-        return _error(HTTPStatus.BAD_REQUEST, "The body must be JSON.")
+        return error_response(HTTPStatus.BAD_REQUEST, "The body must be JSON.")
     message = _message(body)
     if isinstance(message, web.Response):
         return message
@@ -150,10 +132,14 @@ async def send(request: web.Request) -> web.Response:
         answer = await router.handle(conversation_id, "rest", text, metadata)
     except RasaError as error:
         logger.warning("The bot did not answer %s on REST: %s", conversation_id, error)
-        return _error(HTTPStatus.SERVICE_UNAVAILABLE, "The assistant is not answering; try again.")
+        return error_response(
+            HTTPStatus.SERVICE_UNAVAILABLE, "The assistant is not answering; try again."
+        )
     except SQLAlchemyError as error:  # e.g. PostgreSQL restarting: a clear 503, never a 500
         logger.warning("The transcript is out of reach for %s: %r", conversation_id, error)
-        return _error(HTTPStatus.SERVICE_UNAVAILABLE, "Messages cannot be saved now; try again.")
+        return error_response(
+            HTTPStatus.SERVICE_UNAVAILABLE, "Messages cannot be saved now; try again."
+        )
     # `last` lets the client poll for what comes later without seeing these again.
     response = web.json_response({"messages": answer.replies, "last": answer.last_id})
     # How long the turn took here and how much of it was Rasa's (bench/load.py reads it).
@@ -164,19 +150,21 @@ async def send(request: web.Request) -> web.Response:
 
 @routes.get("/chat/conversations/{conversation_id}/messages")
 async def fetch(request: web.Request) -> web.Response:
-    conversation_id = _authorised(request)
-    if isinstance(conversation_id, web.Response):
-        return conversation_id
+    conversation_id = proven_conversation(request)
+    if conversation_id is None:
+        return unauthorised()
     try:
         after = int(request.query.get("after", "0"))
         wait = float(request.query.get("wait", "0"))
     except ValueError:
-        return _error(HTTPStatus.BAD_REQUEST, '"after" and "wait" must be numbers.')
+        return error_response(HTTPStatus.BAD_REQUEST, '"after" and "wait" must be numbers.')
     if not 0 <= after <= MAX_MESSAGE_ID:
-        return _error(HTTPStatus.BAD_REQUEST, '"after" must be a message id (0 for everything).')
+        return error_response(
+            HTTPStatus.BAD_REQUEST, '"after" must be a message id (0 for everything).'
+        )
     if not math.isfinite(wait):
         # "nan" and "inf" parse as floats; a nan deadline never passes (a busy loop).
-        return _error(HTTPStatus.BAD_REQUEST, '"wait" must be a finite number of seconds.')
+        return error_response(HTTPStatus.BAD_REQUEST, '"wait" must be a finite number of seconds.')
     wait = min(max(wait, 0.0), MAX_WAIT_SECONDS)
     gateway = request.app[GATEWAY]
     deadline = asyncio.get_running_loop().time() + wait
@@ -185,7 +173,9 @@ async def fetch(request: web.Request) -> web.Response:
             messages = await messages_after(gateway.router.engine, conversation_id, after)
         except SQLAlchemyError as error:
             logger.warning("The transcript is out of reach for %s: %r", conversation_id, error)
-            return _error(HTTPStatus.SERVICE_UNAVAILABLE, "Messages cannot be read now; try again.")
+            return error_response(
+                HTTPStatus.SERVICE_UNAVAILABLE, "Messages cannot be read now; try again."
+            )
         after = messages[-1].id if messages else after
         # Customers see the bot and agents; the customer's own and system lines are skipped.
         shown = [m for m in messages if m.direction in ("bot", "agent")]

@@ -20,13 +20,12 @@ from bot.conversations.clock import to_iso
 from bot.customers import links
 from bot.gateway.keys import GATEWAY
 from bot.gateway.limits import too_many
+from bot.gateway.responses import error_response, proven_conversation, unauthorised
 from bot.gateway.telegram import TELEGRAM
-from bot.gateway.tokens import token_is_valid
 
 logger = logging.getLogger(__name__)
 
 ROUTE = "/chat/conversations/{conversation_id}/telegram-link"
-MAX_SENDER = 128
 # A customer needs one code, two if the first expired: more is a script.
 LINKS_PER_WINDOW, LINK_WINDOW_SECONDS = 5, 600
 
@@ -41,27 +40,18 @@ def telegram_username(app: web.Application) -> str | None:
     return channel.application.bot.username
 
 
-def _error(status: HTTPStatus, message: str) -> web.Response:
-    return web.json_response(
-        {"error": status.phrase.lower().replace(" ", "_"), "message": message}, status=status
-    )
-
-
 async def telegram_link(request: web.Request) -> web.Response:
     """A one-time deep link into the bot for this conversation, for whoever holds its token."""
-    sender = request.match_info["conversation_id"]
-    token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if (
-        not token
-        or len(sender) > MAX_SENDER
-        or not token_is_valid(request.app[GATEWAY].secret, sender, token)
-    ):
-        return _error(HTTPStatus.UNAUTHORIZED, "This conversation needs its token.")
+    sender = proven_conversation(request)
+    if sender is None:
+        return unauthorised()
     if request.app.get(TELEGRAM) is None:
-        return _error(HTTPStatus.NOT_FOUND, "This shop does not chat on Telegram.")
+        return error_response(HTTPStatus.NOT_FOUND, "This shop does not chat on Telegram.")
     username = telegram_username(request.app)
     if username is None:
-        return _error(HTTPStatus.SERVICE_UNAVAILABLE, "Telegram is not reachable; try again soon.")
+        return error_response(
+            HTTPStatus.SERVICE_UNAVAILABLE, "Telegram is not reachable; try again soon."
+        )
     if wait := request.app[LINK_CODES].take(sender):
         return too_many(wait, "This conversation has asked for enough Telegram links for now.")
     code, expires = await links.create_code(request.app[GATEWAY].router.engine, sender)

@@ -56,6 +56,7 @@ from bot.gateway.keys import GATEWAY
 from bot.gateway.known import SIGNED_IN
 from bot.gateway.limits import CHAT_LIMITS, ChatLimits, retry_after, setup_limits, too_many
 from bot.gateway.rasa_client import RasaError
+from bot.gateway.responses import MAX_SENDER, error_response, proven_conversation, unauthorised
 from bot.gateway.router import WITH_AGENT, Router
 from bot.gateway.telegram_link import telegram_username
 from bot.gateway.tokens import token_is_valid
@@ -69,7 +70,6 @@ LANGUAGES = frozenset({"en", "uk", "pl", "cs"})
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_TEXT = 5000
 MAX_FRAME_BYTES = 64 * 1024  # aiohttp closes with 1009 above this; 5000 chars fit easily
-MAX_SENDER = 128  # Rasa's REST channel refuses longer sender ids
 MAX_CLIENT_ID = 64
 MAX_CUSTOMER_TOKEN = 2048
 MAX_PENDING = 5  # messages a socket may queue while the bot is still answering
@@ -362,7 +362,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     state = request.app[WIDGET]
     if not state.settings.allows(request):
         logger.warning("Refused a widget socket from %s", request.headers.get("Origin"))
-        return _error(HTTPStatus.FORBIDDEN, "This site may not use the chat.")
+        return error_response(HTTPStatus.FORBIDDEN, "This site may not use the chat.")
     socket = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_FRAME_BYTES)
     await socket.prepare(request)
     gateway = request.app[GATEWAY]
@@ -571,21 +571,10 @@ async def read_image(request: web.Request) -> tuple[bytes, str]:
     return bytes(data), extension
 
 
-def _error(status: HTTPStatus, message: str) -> web.Response:
-    return web.json_response(
-        {"error": status.phrase.lower().replace(" ", "_"), "message": message}, status=status
-    )
-
-
 async def upload(request: web.Request) -> web.Response:
-    sender = request.match_info["conversation_id"]
-    token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if (
-        not token
-        or len(sender) > MAX_SENDER
-        or not token_is_valid(request.app[GATEWAY].secret, sender, token)
-    ):
-        return _error(HTTPStatus.UNAUTHORIZED, "This conversation needs its token.")
+    sender = proven_conversation(request)
+    if sender is None:
+        return unauthorised()
     limits = request.app[CHAT_LIMITS]
     full = "This conversation has sent as many photos as it may for now; try later."
     if wait := limits.uploads.wait(sender):  # before reading what would be refused anyway
@@ -593,9 +582,9 @@ async def upload(request: web.Request) -> web.Response:
     try:
         data, extension = await read_image(request)
     except UploadError as refused:
-        return _error(refused.status, refused.message)
+        return error_response(refused.status, refused.message)
     except (ValueError, HttpProcessingError):  # a broken multipart body or part header
-        return _error(HTTPStatus.BAD_REQUEST, "The upload could not be read.")
+        return error_response(HTTPStatus.BAD_REQUEST, "The upload could not be read.")
     if wait := limits.upload_wait(sender, len(data)):
         return too_many(wait, full)
     directory = request.app[WIDGET].settings.upload_dir
@@ -608,7 +597,7 @@ async def uploaded(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     path = request.app[WIDGET].settings.upload_dir / name
     if not UPLOAD_NAME.fullmatch(name) or not path.is_file():
-        return _error(HTTPStatus.NOT_FOUND, "No such photo.")
+        return error_response(HTTPStatus.NOT_FOUND, "No such photo.")
     response = web.FileResponse(path)
     response.content_type = UPLOAD_CONTENT_TYPES[name.rsplit(".", 1)[1]]
     # Served as an image only: never sniffed or run as a page.
@@ -654,7 +643,7 @@ async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
     allowed = request.app[WIDGET].settings.allows(request)
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
         if not allowed:
-            return _error(HTTPStatus.FORBIDDEN, "This site may not use the chat.")
+            return error_response(HTTPStatus.FORBIDDEN, "This site may not use the chat.")
         return web.Response(
             status=204,
             headers={**CORS_HEADERS, "Access-Control-Allow-Origin": origin, "Vary": "Origin"},
