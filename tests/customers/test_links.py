@@ -4,57 +4,31 @@ SQLite file and on a fresh PostgreSQL database (skipped when none answers)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import asyncpg
 import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversations.clock import utc_now
 from bot.customers import links
 from bot.customers.tables import customer_links, customers, link_codes
-from bot.inbox.db import create_engine, migrate
+from tests.support.databases import migrated_engine
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-POSTGRES_URL = os.environ.get(
-    "INBOX_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=["sqlite", "postgresql"])
 async def engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[AsyncEngine]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('links') / 'inbox.db'}"
-        await asyncio.to_thread(migrate, url)
-        sqlite = create_engine(url)
-        yield sqlite
-        await sqlite.dispose()
-        return
-    admin_dsn = make_url(POSTGRES_URL).set(drivername="postgresql")
-    try:
-        admin = await asyncpg.connect(admin_dsn.render_as_string(hide_password=False), timeout=5)
-    except (OSError, asyncio.TimeoutError) as error:
-        pytest.skip(f"PostgreSQL is unreachable: {error}")
-    name = f"kramar_links_test_{secrets.token_hex(4)}"
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-        await asyncio.to_thread(migrate, url)
-        postgres = create_engine(url)
-        yield postgres
-        await postgres.dispose()
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with migrated_engine(
+        request.param, tmp_path_factory.mktemp("links"), "kramar_links_test"
+    ) as created:
+        yield created
 
 
 def web_sender() -> str:

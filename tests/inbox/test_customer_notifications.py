@@ -4,55 +4,27 @@ replay protection, opting in and out, claiming each due row once, follow-up answ
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 import pytest
 import pytest_asyncio
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.customers import notifications
 from bot.customers.notifications import Link, ReplayedEvent
 from bot.customers.tables import customer_links, customers
-from bot.inbox.db import create_engine, migrate
+from tests.support.databases import migrated_engine
 
-POSTGRES_URL = os.environ.get(
-    "INBOX_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-)
 NOW = datetime(2026, 3, 2, 10, 0)
 
 
 @pytest_asyncio.fixture(params=["sqlite", "postgresql"])
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'inbox.db'}"
-        await asyncio.to_thread(migrate, url)
-        created = create_engine(url)
+    async with migrated_engine(request.param, tmp_path, "kramar_notifications") as created:
         yield created
-        await created.dispose()
-        return
-    admin_dsn = make_url(POSTGRES_URL).set(drivername="postgresql")
-    try:
-        admin = await asyncpg.connect(admin_dsn.render_as_string(hide_password=False), timeout=5)
-    except (OSError, asyncio.TimeoutError) as error:
-        pytest.skip(f"PostgreSQL is unreachable: {error}")
-    name = f"kramar_notifications_{secrets.token_hex(4)}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-        await asyncio.to_thread(migrate, url)
-        created = create_engine(url)
-        yield created
-        await created.dispose()
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def _remember(engine: AsyncEngine, sender: str, email: str, updates: bool) -> int:
