@@ -302,9 +302,7 @@ async def open_handoff(
 @retried_on_disconnect
 async def conversation_by_sender(engine: AsyncEngine, sender_id: str) -> Conversation | None:
     async with unwrapped(engine) as conn:
-        row = (
-            await conn.execute(conversations_query().where(conversations.c.sender_id == sender_id))
-        ).one_or_none()
+        row = (await conn.execute(_BY_SENDER, {"sender_id": sender_id})).one_or_none()
     return None if row is None else row_to_conversation(row)
 
 
@@ -476,6 +474,11 @@ def conversations_query() -> Select:
     return select(conversations, agents.c.display_name.label("assigned_agent_name")).select_from(
         conversations.outerjoin(agents, agents.c.id == conversations.c.assigned_agent_id)
     )
+
+
+# Every customer message looks its conversation up: built once, so SQLAlchemy
+# finds its compiled form without rebuilding the query and its cache key.
+_BY_SENDER = conversations_query().where(conversations.c.sender_id == bindparam("sender_id"))
 
 
 def row_to_conversation(row: Row) -> Conversation:

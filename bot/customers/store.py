@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.conversations.clock import utc_now
+from bot.conversations.store import retried_on_disconnect, unwrapped
 from bot.customers.tables import customer_links, customers
 
 MAX_NAME = 100
@@ -108,15 +109,19 @@ async def _by_id(engine: AsyncEngine, customer_id: int) -> Customer | None:
     return _customer(row) if row else None
 
 
+# Asked with every customer message: built once (no query or cache key to rebuild).
+_KNOWN = (
+    select(customers)
+    .join(customer_links, customer_links.c.customer_id == customers.c.id)
+    .where(customer_links.c.sender_id == bindparam("sender_id"))
+)
+
+
+@retried_on_disconnect
 async def known(engine: AsyncEngine, sender_id: str) -> Customer | None:
     """The customer remembered on this chat, if they said yes here."""
-    query = (
-        select(customers)
-        .join(customer_links, customer_links.c.customer_id == customers.c.id)
-        .where(customer_links.c.sender_id == sender_id)
-    )
-    async with engine.connect() as conn:
-        row = (await conn.execute(query)).first()
+    async with unwrapped(engine) as conn:  # one statement: no BEGIN and ROLLBACK around it
+        row = (await conn.execute(_KNOWN, {"sender_id": sender_id})).first()
     return _customer(row) if row else None
 
 

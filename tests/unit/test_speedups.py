@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 
@@ -15,7 +16,29 @@ from rasa.core.actions.action import RemoteAction
 from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, SchemaNode
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActionReverted,
+    ActiveLoop,
+    AgentUttered,
+    AllSlotsReset,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    EntitiesAdded,
+    Event,
+    FollowupAction,
+    LoopInterrupted,
+    ReminderCancelled,
+    ReminderScheduled,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    StoryExported,
+    UserUtteranceReverted,
+    UserUttered,
+)
 from rasa.utils.endpoints import EndpointConfig
 
 import bot.speedups
@@ -47,6 +70,58 @@ def test_malformed_answers_fail_as_rasa_says(answer: dict) -> None:
         jsonschema.validate(answer, RemoteAction.action_response_format_spec())
     with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server"):
         remote_action()._validate_action_result(answer)
+
+
+def every_event() -> list[dict]:
+    """One answer event of each type Rasa knows, as Rasa writes it."""
+    events = [
+        SlotSet("order_id", "10001"),
+        SlotSet("n", None),
+        UserUttered("hi", {"name": "greet"}),
+        BotUttered("hello", {"buttons": [{"title": "A", "payload": "/a"}]}),
+        ActionExecuted("action_listen"),
+        ActiveLoop("order_form"),
+        ActiveLoop(None),
+        FollowupAction("action_x"),
+        Restarted(),
+        AllSlotsReset(),
+        SessionStarted(),
+        ConversationPaused(),
+        ConversationResumed(),
+        UserUtteranceReverted(),
+        ActionReverted(),
+        ReminderScheduled("remind", datetime.datetime(2026, 1, 1)),
+        ReminderCancelled("x"),
+        ActionExecutionRejected("action_x"),
+        LoopInterrupted(True),
+        AgentUttered("hi"),
+        StoryExported(),
+        EntitiesAdded([{"entity": "order_id", "value": "1"}]),
+    ]
+    return [event.as_dict() for event in events]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"events": every_event(), "responses": [{"text": "t", "image": None}]},
+        {"events": [], "responses": []},
+        {},
+        {"events": [{"event": "slot"}, {"event": "user", "text": 5}]},
+        {"events": [{"event": "bot", "timestamp": "noon"}]},
+        {"events": [{"event": "action", "name": 3}]},
+        {"responses": [{"text": 5}]},
+        {"events": [{"event": "slot", "name": "a", "metadata": []}]},
+    ],
+)
+def test_the_fast_check_agrees_with_rasas(answer: dict) -> None:
+    rasas = jsonschema.Draft202012Validator(RemoteAction.action_response_format_spec())
+    assert bot.speedups.fast_action_result_validator().is_valid(answer) == rasas.is_valid(answer)
+    if rasas.is_valid(answer):
+        assert remote_action()._validate_action_result(answer) is True
+    else:
+        with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server"):
+            remote_action()._validate_action_result(answer)
 
 
 def test_every_event_type_resolves_to_rasas_class() -> None:
@@ -94,21 +169,31 @@ async def test_endpoint_calls_share_connections_and_survive_a_server_restart() -
         await server.close()
 
 
-def test_an_action_call_body_is_the_json_rasa_would_send() -> None:
-    domain = {"responses": {"utter_hi": [{"text": 'Привіт "ü"', "condition": []}]}, "n": 1.5}
+def test_an_action_call_body_is_the_json_rasa_would_send_without_the_responses() -> None:
+    domain = {"slots": {"a": {"type": "text"}}, "responses": {"utter_hi": [{"text": "Hi"}]}}
     body = {"next_action": "action_x", "tracker": {"events": [None, True]}, "domain": domain}
-    assert bot.speedups.action_call_json(body) == json.dumps(body)
-    domain["responses"]["utter_hi"][0]["text"] = "changed in place"  # not done by Rasa
+    without_responses = {**body, "domain": {"slots": {"a": {"type": "text"}}}}
+    assert bot.speedups.action_call_json(body) == json.dumps(without_responses)
+    domain["slots"]["b"] = {"type": "text"}  # changed in place: not done by Rasa
     body["tracker"] = {"events": []}
     sent = json.loads(bot.speedups.action_call_json(body))
     assert sent["tracker"] == {"events": []}  # the call's own part is fresh every time
-    new_model = {"responses": {}}
+    assert "b" not in sent["domain"]["slots"]  # the domain's JSON is made once per model
+    new_model = {"forms": {"f": {}}, "n": 1.5, "text": 'Привіт "ü"', "responses": {}}
     assert json.loads(bot.speedups.action_call_json({**body, "domain": new_model})) == {
         **body,
-        "domain": new_model,
+        "domain": {"forms": {"f": {}}, "n": 1.5, "text": 'Привіт "ü"'},
     }
     for other in ({}, {"domain": domain}, {"domain": domain, "x": 1}, [1], "text"):
         assert bot.speedups.action_call_json(other) == json.dumps(other)
+
+
+def test_the_actions_read_nothing_the_call_leaves_out() -> None:
+    # rasa_sdk's forms read the domain's forms and slots; Kramar's actions nothing.
+    for path in Path("actions").rglob("*.py"):
+        text = path.read_text()
+        for key in bot.speedups.NOT_FOR_ACTIONS:
+            assert f'domain["{key}"]' not in text and f'domain.get("{key}"' not in text, path
 
 
 class Adder(GraphComponent):
