@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import json
+import os
+import random
+import tarfile
 from pathlib import Path
 
 import dask
@@ -13,9 +17,11 @@ import rasa.shared.utils.common
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, SchemaNode
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     ActionExecutionRejected,
@@ -42,6 +48,7 @@ from rasa.shared.core.events import (
 from rasa.utils.endpoints import EndpointConfig
 
 import bot.speedups
+from bot.launcher import model_path
 
 
 def remote_action() -> RemoteAction:
@@ -241,3 +248,46 @@ def _dask_graph(runner: DaskGraphRunner, inputs: dict, targets: list[str]) -> di
     graph = runner._build_dask_graph(runner._graph_schema.minimal_graph_schema(targets))
     runner._add_inputs_to_graph(inputs, graph)
     return graph
+
+
+def trained_rule_lookups() -> dict[str, dict]:
+    """The served model's RulePolicy look-up tables (rules, loop unhappy paths, ...)."""
+    with tarfile.open(model_path(os.environ)) as model:
+        member = next(m for m in model.getmembers() if m.name.endswith("/rule_policy.json"))
+        lookups = json.load(model.extractfile(member))["lookup"]  # type: ignore[arg-type]
+    return {name: table for name, table in lookups.items() if isinstance(table, dict) and table}
+
+
+def test_the_rules_found_are_rasas() -> None:
+    policy = RulePolicy.__new__(RulePolicy)  # the look-up needs no trained state of its own
+    lookups = trained_rule_lookups()
+    assert lookups["rules"], "the model has rules"
+    histories = [json.loads(key) for table in lookups.values() for key in table]
+    random_pairs = random.Random(17)
+    histories += [
+        random_pairs.choice(histories) + random_pairs.choice(histories) for _ in range(600)
+    ]
+    histories += [[], [{}], [{"prev_action": {"action_name": "action_listen"}}]]
+    found = 0
+    for table in lookups.values():
+        for history in histories:
+            ours = bot.speedups.dialogue.possible_keys(policy, table, history)
+            assert ours == bot.speedups.dialogue._get_possible_keys(policy, table, history)
+            found += bool(ours)
+    assert found > len(histories)  # the histories do match rules: the comparison means something
+
+
+def test_a_slot_copy_is_what_copy_copy_made() -> None:
+    for slot in Domain.load("domain.yml").slots:
+        twin = copy.copy(slot)
+        rasas = copy._reconstruct(slot, None, *slot.__reduce_ex__(4))  # copy.copy without __copy__
+        assert type(twin) is type(rasas) and twin is not slot
+        assert vars(twin) == vars(rasas) and vars(twin) is not vars(slot)
+        twin.value = "changed"
+        assert slot.value != "changed" or slot.initial_value == "changed"
+
+
+def test_only_an_empty_domain_is_empty() -> None:
+    assert Domain.empty().is_empty()
+    assert not Domain.load("domain.yml").is_empty()
+    assert not Domain.from_dict({"intents": ["greet"]}).is_empty()

@@ -1,6 +1,4 @@
-"""Five fixes for time Rasa 3.6 wastes on every turn (measured: docs/benchmarks.md).
-
-Loaded inside the Rasa server (by the REST channel), like bot.turn_guard.
+"""Rasa's calls to the action server, without the work they repeated on every call.
 
 - Every answer of the action server is checked against a JSON schema with
   `jsonschema.validate`, which first validates the schema itself against the
@@ -9,27 +7,18 @@ Loaded inside the Rasa server (by the REST channel), like bot.turn_guard.
   Answers are checked by jsonschema-rs (compiled, a tenth of the time of
   jsonschema's `oneOf` over every event type); one it rejects goes through
   Rasa's own jsonschema check, so the error raised is exactly Rasa's.
-- Every stored event is turned back into its class by searching all
-  subclasses of `Event` by type name, for each event of each tracker read.
-  The classes are fixed once Rasa is loaded, so the search is done once.
-- Every call to the action server opens a new HTTP client with its own
-  connection pool: a DNS lookup in a thread and a TCP connection per call.
-  The clients now share one pool per event loop, whose idle connections are
-  closed before the action server (Sanic: after 5 s) would close them, so a
-  request never goes out on a connection the server is closing.
-- Every call to the action server carries the whole domain, serialised to
-  JSON anew: 140 kB, 96 % of it the responses in four languages, which
-  actions never read (Rasa renders them; an action names one with
-  `dispatcher.utter_message(response=...)`). Parsing it was 40 % of the
-  action server's CPU, and serialising it a twentieth of a replica's. The
-  domain does not change while a model is loaded, so its JSON without the
-  responses is made once and spliced into each call's body; the rest of the
-  body is what `json.dumps` gives.
-- Every message's NLU and every prediction of the next action run their part
-  of the model's graph through dask's scheduler (task ordering, bookkeeping
-  for parallel runs it never makes here): a tenth of a replica's CPU under
-  load. The graph is run with plain calls instead, each node once, after the
-  nodes it needs, with the same inputs and results.
+- Every call opened a new HTTP client with its own connection pool: a DNS
+  lookup in a thread and a TCP connection per call. The clients now share one
+  pool per event loop, whose idle connections are closed before the action
+  server (Sanic: after 5 s) would close them, so a request never goes out on
+  a connection the server is closing.
+- Every call carried the whole domain, serialised to JSON anew: 140 kB, 96 %
+  of it the responses in four languages, which actions never read (Rasa
+  renders them; an action names one with `dispatcher.utter_message(response=...)`).
+  Parsing it was 40 % of the action server's CPU, and serialising it a
+  twentieth of a replica's. The domain does not change while a model is
+  loaded, so its JSON without the responses is made once and spliced into
+  each call's body; the rest of the body is what `json.dumps` gives.
 """
 
 from __future__ import annotations
@@ -43,14 +32,9 @@ from typing import Any
 import aiohttp
 import jsonschema
 import jsonschema_rs
-import rasa.shared.core.events
-import rasa.shared.utils.common
 import rasa.utils.endpoints
 from rasa.core.actions.action import RemoteAction
-from rasa.engine.exceptions import GraphRunError
-from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.constants import DOCS_BASE_URL
-from rasa.shared.core.events import Event
 from rasa.utils.endpoints import EndpointConfig
 
 # Under the action server's keep-alive timeout (Sanic's default 5 s).
@@ -83,30 +67,6 @@ def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
         )
         raise error
     return True
-
-
-@cache
-def event_classes() -> dict[str, type[Event]]:
-    classes: dict[str, type[Event]] = {}
-    # Rasa's order: the first class found with a type name wins.
-    for cls in rasa.shared.utils.common.all_subclasses(Event):
-        classes.setdefault(cls.type_name, cls)
-    return classes
-
-
-def resolve_by_type(type_name: str, default: type[Event] | None = None) -> type[Event] | None:
-    """Rasa's `Event.resolve_by_type` with the class search done once."""
-    found = event_classes().get(type_name)
-    if found is None:  # a class defined since the search: search again
-        event_classes.cache_clear()
-        found = event_classes().get(type_name)
-    if found is not None:
-        return found
-    if type_name == "topic":
-        return None  # Rasa's backwards compatibility for old TopicSet events
-    if default is not None:
-        return default
-    raise ValueError(f"Unknown event name '{type_name}'.")
 
 
 _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.TCPConnector] = (
@@ -163,38 +123,5 @@ def endpoint_session(self: EndpointConfig) -> aiohttp.ClientSession:
     )
 
 
-def run_graph(
-    self: DaskGraphRunner,
-    inputs: dict[str, Any] | None = None,
-    targets: list[str] | None = None,
-) -> dict[str, Any]:
-    """Rasa's `DaskGraphRunner.run` (same graph, inputs and results) without dask."""
-    run_targets = targets if targets else self._graph_schema.target_names
-    graph = self._build_dask_graph(self._graph_schema.minimal_graph_schema(run_targets))
-    if inputs:
-        self._add_inputs_to_graph(inputs, graph)
-    try:
-        done: dict[str, Any] = {}
-        return dict(_computed(graph, target, done) for target in run_targets)
-    except RuntimeError as error:
-        raise GraphRunError("Error running runner.") from error
-
-
-def _computed(graph: dict[str, Any], key: str, done: dict[str, Any]) -> Any:
-    """A dask task's value: `(node, *names of what it needs)` calls the node with their
-    values; anything else (an input: `(name, value)`) is its own value, as in dask."""
-    if key not in done:
-        task = graph[key]
-        if isinstance(task, tuple) and task and callable(task[0]):
-            node, *needs = task
-            args = [_computed(graph, n, done) if n in graph else n for n in needs]
-            done[key] = node(*args)
-        else:
-            done[key] = task
-    return done[key]
-
-
 RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
-rasa.shared.core.events.Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
 EndpointConfig.session = endpoint_session  # type: ignore[method-assign]
-DaskGraphRunner.run = run_graph  # type: ignore[method-assign]
