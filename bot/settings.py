@@ -175,7 +175,7 @@ class Settings:
             action_server_workers=_int(
                 env, "ACTION_SERVER_SANIC_WORKERS", 2 if mode == "production" else 1
             ),
-            balancer_maxconn=_int(env, "BALANCER_MAXCONN", 3),
+            balancer_maxconn=_int(env, "BALANCER_MAXCONN", 2),
             balancer_queue_seconds=_float(env, "BALANCER_QUEUE_SECONDS", 30.0),
             model_reload_seconds=_float(env, "MODEL_RELOAD_SECONDS", 2.0),
             gateway_secret=env.get("GATEWAY_SECRET", ""),

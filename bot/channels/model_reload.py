@@ -17,6 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from bot.heap import refreeze_after_reload
+
 logger = logging.getLogger(__name__)
 
 Stamp = tuple[int, int, int]
@@ -54,4 +56,5 @@ async def watch_model(agent: Any, interval: float) -> None:
         except Exception:
             logger.exception("The new model at %s did not load; keeping the old one.", path)
             continue
+        refreeze_after_reload()
         logger.info("Loaded the new model %s (pid %d).", path, os.getpid())

@@ -39,6 +39,7 @@ from sanic.response import HTTPResponse
 
 import bot.speedups  # noqa: F401  (fixes Rasa's per-turn waste when loaded)
 from bot.channels.model_reload import watch_model
+from bot.heap import freeze_loaded
 from bot.nlu.language import detect_language
 from bot.settings import Settings
 from bot.turn_guard import start_turn
@@ -94,6 +95,7 @@ class GuardedRestInput(RestInput):
                 await agent.parse_message("hello")
             except Exception:
                 logger.exception("Warming up the model failed; the first turn will be slow.")
+            freeze_loaded()
             interval = Settings.from_env().model_reload_seconds
             app.add_task(watch_model(agent, interval), name="kramar_model_reload")
 
