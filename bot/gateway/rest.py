@@ -116,7 +116,9 @@ async def send(request: web.Request) -> web.Response:
     if conversation_id is None:
         return unauthorised()
     try:
-        body: Any = await request.json()
+        # JSON is UTF-8 (RFC 8259): no charset to look up in the Content-Type, which
+        # aiohttp parses with the email package on every request.
+        body: Any = json.loads(await request.read())
     except ValueError:  # not JSON, or not UTF-8
         return error_response(HTTPStatus.BAD_REQUEST, "The body must be JSON.")
     message = _message(body)
