@@ -110,6 +110,10 @@ class PostgresTrackerStore(SQLTrackerStore):
             .limit(TAIL_EVENTS + 1)
             for everything, in_session in self._in_session.items()
         }
+        self._state_events = {
+            everything: self._state_events_query(in_session)
+            for everything, in_session in self._in_session.items()
+        }
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
@@ -167,23 +171,24 @@ class PostgresTrackerStore(SQLTrackerStore):
             if not tail:  # no customer message among them: nothing to cut at
                 return self._read_events(sender_id, all_sessions)
             state = self._latest_state_events(
-                connection, self._in_session[all_sessions], sender, before=tail[0][0]
+                connection, all_sessions, sender_id, before=tail[0][0]
             )
         first = tail[0][1]
         return state_before(state, self.domain, first.get("timestamp")) + [e for _, e in tail]
 
     def _latest_state_events(
-        self,
-        connection: sa.engine.Connection,
-        in_session: sa.sql.ColumnElement,
-        sender: dict[str, str],
-        before: int,
+        self, connection: sa.engine.Connection, all_sessions: bool, sender_id: str, before: int
     ) -> list[dict[str, Any]]:
         """The state events before event `before` that still count: since the latest
         restart or slot reset, the last one of each slot, of the form and of pause/resume.
         A bounded number of rows, however long the conversation."""
+        query = self._state_events[all_sessions]
+        rows = connection.execute(query, {"sender_id": sender_id, "before": before}).scalars()
+        return [json.loads(data) for data in rows]
+
+    def _state_events_query(self, in_session: sa.sql.ColumnElement) -> sa.sql.Select:
         events = self.SQLEvent.__table__.c
-        earlier = sa.and_(in_session, events.id < before)
+        earlier = sa.and_(in_session, events.id < sa.bindparam("before"))
         reset = (
             sa.select(sa.func.coalesce(sa.func.max(events.id), 0))
             .where(earlier, events.type_name.in_(("restart", "reset_slots")))
@@ -202,8 +207,7 @@ class PostgresTrackerStore(SQLTrackerStore):
             .distinct(kind)
             .subquery()
         )
-        rows = connection.execute(sa.select(latest.c.data).order_by(latest.c.id), sender).scalars()
-        return [json.loads(data) for data in rows]
+        return sa.select(latest.c.data).order_by(latest.c.id)
 
     def _insert_new_events(self, tracker: DialogueStateTracker) -> None:
         table = self.SQLEvent.__table__

@@ -45,6 +45,7 @@ from rasa.shared.core.events import (
     UserUtteranceReverted,
     UserUttered,
 )
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 import bot.speedups
@@ -291,3 +292,45 @@ def test_only_an_empty_domain_is_empty() -> None:
     assert Domain.empty().is_empty()
     assert not Domain.load("domain.yml").is_empty()
     assert not Domain.from_dict({"intents": ["greet"]}).is_empty()
+
+
+def random_events(domain: Domain, chance: random.Random, count: int) -> list[Event]:
+    """A conversation's events in any order Rasa could store them, rewinds included."""
+    slots = [slot for slot in domain.slots if slot.influence_conversation] or domain.slots
+    makers = [
+        lambda: UserUttered("hi", {"name": chance.choice(domain.intents), "confidence": 1.0}),
+        lambda: ActionExecuted("action_listen"),
+        lambda: ActionExecuted(chance.choice(domain.action_names_or_texts)),
+        lambda: ActionExecuted("utter_greet", hide_rule_turn=True),
+        lambda: SlotSet(chance.choice(slots).name, chance.choice([None, "x", True, 3.0])),
+        lambda: ActiveLoop(chance.choice([None, *domain.form_names])),
+        lambda: UserUtteranceReverted(),
+        lambda: ActionReverted(),
+        lambda: Restarted(),
+        lambda: FollowupAction("action_listen"),
+        lambda: LoopInterrupted(chance.choice([True, False])),
+    ]
+    weights = [6, 6, 6, 2, 4, 2, 1, 1, 1, 1, 1]
+    return [chance.choices(makers, weights)[0]() for _ in range(count)]
+
+
+def test_the_states_continued_from_the_last_replay_are_rasas() -> None:
+    domain = Domain.load("domain.yml")
+    rule_only = {"rule_only_slots": [domain.slots[0].name], "rule_only_loops": domain.form_names}
+    ways = [(omit, ignore) for omit in (False, True) for ignore in (False, True)]
+    chance = random.Random(5)
+    continued = 0
+    for _ in range(25):
+        tracker = DialogueStateTracker("someone", domain.slots)
+        for event in random_events(domain, chance, 40):
+            tracker.update(event)
+            for omit, ignore in ways:
+                rasas = bot.speedups.dialogue._states_for_tracker_history(
+                    domain, tracker, omit, ignore, rule_only
+                )
+                ours = tracker.past_states(domain, omit, ignore, rule_only)
+                assert ours == rasas
+                ours[-1].clear()  # a caller changing what it got changes nothing kept
+                assert tracker.past_states(domain, omit, ignore, rule_only) == rasas
+        continued += len(bot.speedups.dialogue._replays.get(id(tracker), {}))
+    assert continued  # the replays were kept and continued, not only made anew
