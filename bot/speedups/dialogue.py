@@ -113,7 +113,7 @@ class _Replay:
 
 
 # Per tracker (by id, while it lives): its replays, by way of asking.
-_replays: dict[int, dict[tuple[Any, ...], _Replay]] = {}
+_replays: dict[int, dict[tuple[bool, bool, str], _Replay]] = {}
 _states_for_tracker_history = Domain.states_for_tracker_history
 
 
@@ -126,7 +126,8 @@ def states_for_tracker_history(
 ) -> list[State]:
     """Rasa's `Domain.states_for_tracker_history`, continuing the last replay of `tracker`."""
     applied = tracker.applied_events()
-    way = (omit_unset_slots, ignore_rule_only_turns, id(rule_only_data))
+    # RulePolicy passes a new dict of the same rule-only slots and loops every time.
+    way = (omit_unset_slots, ignore_rule_only_turns, json.dumps(rule_only_data, sort_keys=True))
     kept = _replays.get(id(tracker), {}).get(way)
     if (
         kept is None
